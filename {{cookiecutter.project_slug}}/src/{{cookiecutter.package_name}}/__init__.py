@@ -1,0 +1,1 @@
+"""The application package: its models, database access and migrations."""

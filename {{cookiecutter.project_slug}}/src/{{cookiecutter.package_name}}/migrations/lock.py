@@ -1,0 +1,85 @@
+"""A database-wide lock, so that deploys starting at the same moment migrate one at a time.
+
+Each deploy that finds the lock taken waits, then sees the migrations already applied and
+does nothing. The lock lives on its own connection and is released when the block ends or
+when that connection drops (a crashed deploy never leaves it behind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
+
+
+class MigrationLockTimeout(RuntimeError):
+    """Another process held the migration lock for longer than we were willing to wait."""
+
+
+@contextmanager
+def migration_lock(engine: Engine, timeout: float) -> Iterator[None]:
+    """Hold the migration lock of ``engine``'s database while the block runs.
+
+    PostgreSQL takes an advisory lock, MySQL and MariaDB a named lock. SQLite needs none:
+    migrations open their transaction with ``BEGIN IMMEDIATE``, which lets one writer in
+    at a time and makes the others wait for it.
+    """
+    if engine.dialect.name not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    name = lock_name(engine.url.database)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        acquire(connection, name, timeout)
+        try:
+            yield
+        finally:
+            release(connection, name)
+
+
+def lock_name(database: str | None) -> str:
+    """A lock name unique to the database; MySQL's named locks are server-wide."""
+    name = f"alembic:{database or ''}"
+    return name if len(name) <= 64 else hashlib.sha256(name.encode()).hexdigest()
+
+
+def advisory_key(name: str) -> int:
+    """PostgreSQL's advisory locks take a 64-bit integer key."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def acquire(connection: Connection, name: str, timeout: float) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :ms, false)"),
+            {"ms": f"{math.ceil(timeout * 1000)}ms"},
+        )
+        try:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": advisory_key(name)})
+        except OperationalError:
+            raise timed_out(name, timeout) from None
+        connection.execute(text("RESET lock_timeout"))
+    else:
+        granted = connection.scalar(
+            text("SELECT GET_LOCK(:name, :seconds)"),
+            {"name": name, "seconds": math.ceil(timeout)},
+        )
+        if granted != 1:
+            raise timed_out(name, timeout)
+
+
+def release(connection: Connection, name: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_key(name)})
+    else:
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+
+
+def timed_out(name: str, timeout: float) -> MigrationLockTimeout:
+    return MigrationLockTimeout(
+        f"Another process has held the migration lock {name!r} for over {timeout:g} s. "
+        "Wait for the other deploy to finish, or raise MIGRATION_LOCK_TIMEOUT."
+    )

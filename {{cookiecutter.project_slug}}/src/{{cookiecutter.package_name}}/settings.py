@@ -1,0 +1,80 @@
+"""Settings read from the environment (and from a `.env` file, if there is one).
+
+The database URL comes from ``DATABASE_URL``. Passwords belong there, never in a file
+tracked by git: copy ``.env.example`` to ``.env`` (git-ignored) and edit it. A password
+with special characters must be URL-escaped (``p@ss`` becomes ``p%40ss``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from dotenv import load_dotenv
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+DEFAULT_DATABASE_URL = "{{ cookiecutter.__default_database_url }}"
+"""Used when ``DATABASE_URL`` is not set. {{ cookiecutter.__default_database_note }}"""
+
+# The driver used when a URL names only the database ("postgresql://..."), so URLs
+# copied from a hosting dashboard work as they are.
+{%- if cookiecutter.async %}
+DRIVERS = {
+    "sqlite": "aiosqlite",
+    "postgresql": "asyncpg",
+    "mysql": "aiomysql",
+    "mariadb": "aiomysql",
+}
+{%- else %}
+DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+{%- endif %}
+
+DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
+"""Seconds a deploy waits for another deploy that is migrating the same database."""
+
+# Values already in the environment win over the ones in .env.
+load_dotenv()
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+def database_url() -> URL:
+    """The URL of the application's database, from ``DATABASE_URL`` or the default."""
+    return parse_database_url(
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, source="DATABASE_URL"
+    )
+
+
+def parse_database_url(raw: str, *, source: str) -> URL:
+    """Parse ``raw`` and pick this project's driver when the URL names none."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            f"{source} is not a database URL; expected something like "
+            f"{DEFAULT_DATABASE_URL!r} (see .env.example)."
+        ) from None
+    backend = "postgresql" if url.drivername == "postgres" else url.get_backend_name()
+    if "+" not in url.drivername and backend in DRIVERS:
+        url = url.set(drivername=f"{backend}+{DRIVERS[backend]}")
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise SettingsError(
+            f"{source} names an unknown database {url.drivername!r}; "
+            "see .env.example for the supported forms."
+        ) from None
+    return url
+
+
+def migration_lock_timeout() -> float:
+    """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
+    raw = os.environ.get("MIGRATION_LOCK_TIMEOUT") or str(DEFAULT_MIGRATION_LOCK_TIMEOUT)
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"MIGRATION_LOCK_TIMEOUT must be a number of seconds, not {raw!r}."
+        ) from None

@@ -1,0 +1,164 @@
+"""How env.py behaves: the contract for callers, failures, concurrency and error messages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import URL, Engine, inspect, text
+
+import {{ cookiecutter.package_name }}.migrations as migrations_package
+from conftest import PROJECT_ROOT
+
+
+def test_handed_in_connection_gets_its_migrations_committed(
+    alembic_config: Config, engine: Engine
+) -> None:
+    with engine.connect() as connection:
+        alembic_config.attributes["connection"] = connection
+        command.upgrade(alembic_config, "head")
+    assert "users" in table_names(engine)
+
+
+def test_handed_in_transaction_is_left_to_its_owner(alembic_config: Config, engine: Engine) -> None:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        alembic_config.attributes["connection"] = connection
+        command.upgrade(alembic_config, "head")
+        transaction.rollback()
+    if engine.dialect.name in ("mysql", "mariadb"):
+        pytest.skip("MySQL commits DDL at once; see docs/migrations.md")
+    assert "users" not in table_names(engine)
+
+
+def test_handed_in_engine_is_used(alembic_config: Config, engine: Engine) -> None:
+    alembic_config.attributes["connection"] = engine
+    command.upgrade(alembic_config, "head")
+    assert "users" in table_names(engine)
+
+
+def test_command_line_connects_to_database_url(
+    alembic_config: Config, database_url: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    command.upgrade(alembic_config, "head")
+    assert "users" in table_names(engine)
+
+
+def test_failed_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, database_url: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = config_with_extra_revision(
+        tmp_path,
+        """
+    op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("SELECT * FROM no_such_table")
+""",
+    )
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    command.upgrade(config, "0001")
+
+    with pytest.raises(Exception, match="no_such_table"):
+        command.upgrade(config, "head")
+
+    assert current_revision(engine) == "0001"
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # MySQL cannot roll back DDL: the statements before the failure stay applied.
+        assert "half_done" in table_names(engine)
+    else:
+        assert "half_done" not in table_names(engine)
+
+
+def test_concurrent_deploys_migrate_once(tmp_path: Path, database_url: URL, engine: Engine) -> None:
+    config = config_with_extra_revision(
+        tmp_path, "\n    op.execute(\"INSERT INTO users (name) VALUES ('migrated once')\")\n"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url.render_as_string(hide_password=False)}
+    deploys = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(config.config_file_name),
+                "upgrade",
+                "head",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [deploy.communicate(timeout=120)[0] for deploy in deploys]
+
+    assert [deploy.returncode for deploy in deploys] == [0] * 8, "\n".join(outputs)
+    assert current_revision(engine) == "9999"
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM users")) == 1
+
+
+def test_malformed_database_url_is_explained(
+    alembic_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "localhost:5432/app")
+    with pytest.raises(CommandError, match="DATABASE_URL is not a database URL"):
+        command.upgrade(alembic_config, "head")
+
+
+def test_unreachable_database_is_explained(
+    alembic_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/app.db")
+    with pytest.raises(CommandError, match="Cannot connect to the database"):
+        command.upgrade(alembic_config, "head")
+
+
+def config_with_extra_revision(tmp_path: Path, upgrade_body: str) -> Config:
+    """A copy of the migrations with one more revision, 9999, whose upgrade runs the body."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(Path(migrations_package.__file__).parent, scripts)
+    location = Config(PROJECT_ROOT / "alembic.ini").get_main_option("script_location")
+    head = max(path.name[:4] for path in (scripts / "versions").glob("[0-9]*.py"))
+    (scripts / "versions" / "9999_extra.py").write_text(
+        f'''"""extra revision for a test"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+
+
+def upgrade() -> None:{upgrade_body}
+
+def downgrade() -> None:
+    pass
+'''
+    )
+    ini = (PROJECT_ROOT / "alembic.ini").read_text()
+    ini = ini.replace(f"script_location = {location}", f"script_location = {scripts}")
+    (tmp_path / "alembic.ini").write_text(ini)
+    config = Config(tmp_path / "alembic.ini")
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def table_names(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return inspect(connection).get_table_names()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        version: str | None = connection.scalar(text("SELECT version_num FROM alembic_version"))
+        return version

@@ -1,0 +1,100 @@
+"""The migration checks: run on every commit, on a fresh database each.
+
+See docs/migrations.md for what each one protects against.
+"""
+
+from __future__ import annotations
+
+import io
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from {{ cookiecutter.package_name }}.migrations.options import context_options
+from {{ cookiecutter.package_name }}.models import Base
+from migration_steps import RevisionStepper
+from schema_snapshot import differences, take_snapshot
+
+
+def test_there_is_exactly_one_head(scripts: ScriptDirectory) -> None:
+    heads = scripts.get_heads()
+    assert len(heads) == 1, (
+        f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}): two branches "
+        'each added a revision. Run `alembic merge heads -m "merge"` and commit the result.'
+    )
+
+
+def test_upgrade_head_then_downgrade_base_leaves_no_tables(
+    alembic_config: Config, connection: Connection
+) -> None:
+    alembic_config.attributes["connection"] = connection
+    command.upgrade(alembic_config, "head")
+    assert "users" in inspect(connection).get_table_names()
+
+    command.downgrade(alembic_config, "base")
+    assert inspect(connection).get_table_names() == ["alembic_version"]
+
+
+def test_every_revision_downgrades_without_trace(
+    connection: Connection, scripts: ScriptDirectory
+) -> None:
+    """The stairway: up to each revision, down one, compare, up again."""
+    stepper = RevisionStepper(connection, scripts)
+    before = take_snapshot(connection)
+    for revision in stepper.revisions():
+        stepper.upgrade(revision)
+        assert stepper.current() == (revision.revision,)
+        stepper.downgrade(revision)
+        changed = differences(before, take_snapshot(connection))
+        assert not changed, (
+            f"downgrade() of {revision.revision} does not undo its upgrade(); "
+            f"left behind (before, after): {changed}"
+        )
+        stepper.upgrade(revision)
+        before = take_snapshot(connection)
+
+
+def test_models_match_migrations(connection: Connection, scripts: ScriptDirectory) -> None:
+    stepper = RevisionStepper(connection, scripts)
+    for revision in stepper.revisions():
+        stepper.upgrade(revision)
+    context = MigrationContext.configure(connection, opts=context_options(connection.dialect.name))
+    drift = compare_metadata(context, Base.metadata)
+    assert not drift, (
+        "The models and the migrations differ; run "
+        f'`alembic revision --autogenerate -m "describe the change"`. Differences: {drift}'
+    )
+
+
+def test_offline_mode_renders_sql(alembic_config: Config) -> None:
+    """`alembic upgrade head --sql` writes SQL to review, without touching a database."""
+    output = io.StringIO()
+    alembic_config.output_buffer = output
+    command.upgrade(alembic_config, "head", sql=True)
+    sql = output.getvalue()
+    assert "CREATE TABLE users" in sql
+    assert "INSERT INTO alembic_version" in sql
+
+
+def test_rows_survive_upgrade_and_downgrade(
+    alembic_config: Config, connection: Connection, scripts: ScriptDirectory
+) -> None:
+    alembic_config.attributes["connection"] = connection
+    command.upgrade(alembic_config, "0001")
+    connection.execute(text("INSERT INTO users (id, name) VALUES (1, 'Ada'), (2, 'Grace')"))
+    connection.commit()
+
+    command.upgrade(alembic_config, "head")
+    assert users(connection) == [(1, "Ada"), (2, "Grace")]
+
+    command.downgrade(alembic_config, "0001")
+    assert users(connection) == [(1, "Ada"), (2, "Grace")]
+
+
+def users(connection: Connection) -> list[tuple[int, str]]:
+    rows = connection.execute(text("SELECT id, name FROM users ORDER BY id"))
+    return [(row.id, row.name) for row in rows]
