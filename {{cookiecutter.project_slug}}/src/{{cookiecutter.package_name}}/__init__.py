@@ -1,1 +1,1 @@
-"""The application package: its models, database access and migrations."""
+"""Inventory Service: the database layer and its migrations."""

@@ -1,0 +1,86 @@
+"""Shared helpers for the template's tests: baking and running commands in baked projects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+CACHE = TEMPLATE / ".cache"
+UV = Path(sys.executable).with_name("uv")
+
+# Every database x async combination the template offers.
+COMBINATIONS = [
+    {"database": database, "async": use_async}
+    for database in ("sqlite", "postgresql", "mysql")
+    for use_async in (False, True)
+]
+
+
+def combination_id(answers: Mapping[str, object]) -> str:
+    return f"{answers['database']}-{'async' if answers['async'] else 'sync'}"
+
+
+def run(
+    command: list[str | Path],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on failure, show what it printed."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, command))} exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+class BakedProject:
+    """A baked project, run with the shared virtualenv and its own source on the path."""
+
+    def __init__(self, path: Path, venv: Path, answers: Mapping[str, object]) -> None:
+        self.path = path
+        self.venv = venv
+        self.answers = answers
+        self.package = str(answers.get("package_name") or path.name.replace("-", "_"))
+
+    @property
+    def database(self) -> str:
+        return str(self.answers.get("database", "sqlite"))
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "PYTHONPATH")
+        }
+        env.update(
+            PATH=f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+            VIRTUAL_ENV=str(self.venv),
+            PYTHONPATH=str(self.path / "src"),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if not self.answers.get("async"):
+            # The shared virtualenv also serves async projects; keep their plugin out.
+            env["PYTEST_ADDOPTS"] = "-p no:asyncio"
+        env.update(extra)
+        return env
+
+    def run(
+        self, *command: str | Path, check: bool = True, **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return run(list(command), cwd=self.path, env=self.env(**extra_env), check=check)
