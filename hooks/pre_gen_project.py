@@ -36,6 +36,9 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
     }
 )
 
+# `test` is CPython's own test package: part of the standard library, though not listed.
+STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"test"}
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$", re.IGNORECASE)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -56,7 +59,7 @@ def check_package_name(name: str) -> None:
             f"(e.g. '{name}_app')."
         )
     lowered = name.lower()
-    if lowered in sys.stdlib_module_names:
+    if lowered in STANDARD_LIBRARY:
         raise AnswerError(
             f"package_name: {name!r} would shadow the standard library module "
             f"{lowered!r}; choose another name (e.g. '{name}_app')."
