@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 
 from {{ cookiecutter.package_name }}.migrations.options import context_options
@@ -74,7 +76,12 @@ def test_offline_mode_renders_sql(alembic_config: Config) -> None:
     """`alembic upgrade head --sql` writes SQL to review, without touching a database."""
     output = io.StringIO()
     alembic_config.output_buffer = output
-    command.upgrade(alembic_config, "head", sql=True)
+    try:
+        command.upgrade(alembic_config, "head", sql=True)
+    except CommandError as error:
+        if "batch mode with dialect sqlite requires a live database" not in str(error):
+            raise
+        pytest.skip("SQLite cannot copy a table offline; see docs/migrations.md, offline SQL")
     sql = output.getvalue()
     assert "CREATE TABLE users" in sql
     assert "INSERT INTO alembic_version" in sql
