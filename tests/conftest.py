@@ -56,7 +56,7 @@ def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server_url(database: str) -> str | None:
     """The server to test a ``database`` project against; None for SQLite.
 
-    Skips when the variable is unset, or fails when REQUIRE_DATABASE_SERVERS is set (CI).
+    Skips when the variable is unset, or fails when STRICT_TEMPLATE_TESTS is set (CI).
     """
     if database == "sqlite":
         return None
@@ -64,7 +64,7 @@ def server_url(database: str) -> str | None:
     url = os.environ.get(variable)
     if not url:
         reason = f"{variable} is not set, so the {database} project cannot be tested on a real server"
-        if os.environ.get("REQUIRE_DATABASE_SERVERS"):
+        if os.environ.get("STRICT_TEMPLATE_TESTS"):
             pytest.fail(reason)
         pytest.skip(reason)
     return url

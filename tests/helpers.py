@@ -10,7 +10,9 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 CACHE = TEMPLATE / ".cache"
+# Command-line tools installed beside the Python running the tests.
 UV = Path(sys.executable).with_name("uv")
+CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 
 # Every database x async combination the template offers.
 COMBINATIONS = [

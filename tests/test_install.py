@@ -1,0 +1,71 @@
+"""A baked project installs with uv and with plain pip, and passes its tests on every
+Python 3.10+ this machine has."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import UV, run
+
+PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without the test runner's virtualenv, as on a developer's machine."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = os.pathsep.join(
+        part for part in env["PATH"].split(os.pathsep) if Path(part) != Path(sys.executable).parent
+    )
+    return env
+
+
+def test_uv_sync_and_uv_run(cookies: Any) -> None:
+    project = cookies.bake().project_path
+    env = clean_env()
+    run([UV, "sync", "--quiet"], cwd=project, env=env)
+    run([UV, "run", "--quiet", "alembic", "upgrade", "head"], cwd=project, env=env)
+    run([UV, "run", "--quiet", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+
+
+def test_plain_pip_install(cookies: Any) -> None:
+    project = cookies.bake().project_path
+    env = clean_env()
+    pip = [project / ".venv" / "bin" / "python", "-m", "pip", "install", "--quiet"]
+    run([sys.executable, "-m", "venv", ".venv"], cwd=project, env=env)
+    run([*pip, "--upgrade", "pip"], cwd=project, env=env)
+    run([*pip, "--editable", ".", "--group", "dev"], cwd=project, env=env)
+    run([project / ".venv" / "bin" / "alembic", "upgrade", "head"], cwd=project, env=env)
+    run([project / ".venv" / "bin" / "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+
+
+def machine_pythons() -> list[Path]:
+    """Every pyenv Python from 3.10 up, except the one running these tests."""
+    found = []
+    for version in sorted(PYENV_VERSIONS.glob("3.*")):
+        match = re.fullmatch(r"3\.(\d+)\.\d+", version.name)
+        if match and int(match.group(1)) >= 10 and int(match.group(1)) != sys.version_info.minor:
+            found.append(version / "bin" / "python")
+    return found
+
+
+@pytest.mark.parametrize("python", machine_pythons(), ids=lambda path: path.parent.parent.name)
+def test_project_tests_pass_on_python(cookies: Any, python: Path, tmp_path: Path) -> None:
+    project = cookies.bake().project_path
+    env = {**clean_env(), "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
+    run([UV, "sync", "--quiet", "--python", python], cwd=project, env=env)
+    run([UV, "run", "--quiet", "--python", python, "mypy"], cwd=project, env=env)
+    result = run([UV, "run", "--quiet", "--python", python, "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+    assert "passed" in result.stdout
+    version = run([tmp_path / "venv" / "bin" / "python", "--version"], cwd=project).stdout
+    assert version.split()[1].startswith(python.parent.parent.name.rsplit(".", 1)[0])
+
+
+def test_this_machine_has_other_pythons() -> None:
+    """The parametrized test above must not silently vanish on a machine without pyenv."""
+    if not machine_pythons() and os.environ.get("STRICT_TEMPLATE_TESTS"):
+        pytest.fail(f"no Python 3.10+ besides {sys.version.split()[0]} under {PYENV_VERSIONS}")
