@@ -78,13 +78,18 @@ def scratch_database(project: BakedProject, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
     name = f"template_{uuid.uuid4().hex[:12]}"
-    manage = [project.venv / "bin" / "python", TEMPLATE / "tests" / "server_db.py"]
-    run([*manage, "create", server, name], cwd=tmp_path)
+    admin(project, server, f"CREATE DATABASE {name}")
     try:
         yield with_database(server, name)
     finally:
-        run([*manage, "drop", server, name], cwd=tmp_path)
+        force = " WITH (FORCE)" if project.database == "postgresql" else ""
+        admin(project, server, f"DROP DATABASE IF EXISTS {name}{force}")
 
+
+def admin(project: BakedProject, server: str, *statements: str) -> None:
+    """Run statements on the server as its administrator, with the project's drivers."""
+    script = TEMPLATE / "tests" / "server_db.py"
+    run([project.venv / "bin" / "python", script, server, *statements], cwd=TEMPLATE)
 
 
 def with_database(url: str, database: str) -> str:
