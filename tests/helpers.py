@@ -34,10 +34,13 @@ def run(
     timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure, show what it printed."""
+    env = dict(os.environ if env is None else env)
+    for variable in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):  # `make test` runs these tests
+        env.pop(variable, None)
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
-        env=dict(env) if env is not None else None,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

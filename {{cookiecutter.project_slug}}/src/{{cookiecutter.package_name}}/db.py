@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }} import settings
@@ -16,7 +16,10 @@ def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN
     ``sqlite_begin`` is the statement that opens a transaction on SQLite; migrations use
     ``BEGIN IMMEDIATE`` so that two of them never interleave.
     """
-    url = settings.database_url() if url is None else make_url(url)
+    if url is None:
+        url = settings.database_url()
+    else:
+        url = settings.parse_database_url(url, source="the database URL")
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         make_sqlite_transactional(engine, sqlite_begin)

@@ -47,7 +47,7 @@ def database_url() -> URL:
     )
 
 
-def parse_database_url(raw: str, *, source: str) -> URL:
+def parse_database_url(raw: str | URL, *, source: str) -> URL:
     """Parse ``raw`` and pick this project's driver when the URL names none."""
     try:
         url = make_url(raw)
