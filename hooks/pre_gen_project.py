@@ -29,6 +29,7 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "psycopg",
         "pymysql",
         "pytest",
+        "pytest_asyncio",
         "ruff",
         "sqlalchemy",
         "tests",

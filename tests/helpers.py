@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 CACHE = TEMPLATE / ".cache"
@@ -20,6 +22,15 @@ COMBINATIONS = [
     for database in ("sqlite", "postgresql", "mysql")
     for use_async in (False, True)
 ]
+
+
+def load_hook(name: str) -> ModuleType:
+    """A hook script as a module; its Jinja sits under ``__main__`` and does not run."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def combination_id(answers: Mapping[str, object]) -> str:

@@ -1,4 +1,4 @@
-"""The models: every one registered with Alembic, every constraint named, usable."""
+"""The models: every one registered with Alembic, every constraint named."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import pkgutil
 import subprocess
 import sys
 
-from sqlalchemy import Engine, select
-
 import {{ cookiecutter.package_name }}.models as models_package
-from {{ cookiecutter.package_name }}.db import create_session_factory
-from {{ cookiecutter.package_name }}.models import Base, User
+from {{ cookiecutter.package_name }}.models import Base
 
 
 def test_every_model_module_is_imported_by_the_models_package() -> None:
@@ -36,13 +33,3 @@ def test_every_constraint_and_index_has_a_name() -> None:
     unnamed = [repr(item) for table in tables for item in table.constraints if not item.name]
     unnamed += [repr(item) for table in tables for item in table.indexes if not item.name]
     assert not unnamed, f"Unnamed, so no migration could drop them: {unnamed}"
-
-
-def test_user_round_trip(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
-    new_session = create_session_factory(engine)
-    with new_session() as session:
-        session.add(User(name="Ada Lovelace"))
-        session.commit()
-    with new_session() as session:
-        assert session.scalars(select(User.name)).all() == ["Ada Lovelace"]

@@ -3,21 +3,13 @@ and nothing left on disk. Its checks are plain functions, tested directly too.""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from helpers import TEMPLATE, run
+from helpers import TEMPLATE, load_hook, run
 
 
-def load_hook(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 pre_gen = load_hook("pre_gen_project")

@@ -1,0 +1,101 @@
+"""The post-gen hook: its table of variant files, and what it does to every combination."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+from helpers import COMBINATIONS, TEMPLATE, combination_id, load_hook
+
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+TEMPLATE_PACKAGE = {"package_name": "{{cookiecutter.package_name}}"}
+
+hook = load_hook("post_gen_project")
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def bake(tmp_path: Path, answers: dict[str, object], *, hooks: bool) -> dict[str, bytes]:
+    output = tmp_path / ("hooked" if hooks else "raw")
+    project = cookiecutter(
+        str(TEMPLATE),
+        no_input=True,
+        extra_context={**answers, "package_name": "demo"},
+        output_dir=str(output),
+        accept_hooks=hooks,
+    )
+    return files(Path(project))
+
+
+def test_every_variant_in_the_table_exists_in_the_template() -> None:
+    for _question, _answer, variant, replaces in hook.VARIANT_FILES:
+        assert (PROJECT_TEMPLATE / variant.format(**TEMPLATE_PACKAGE)).is_file(), variant
+        if replaces is not None:
+            assert (PROJECT_TEMPLATE / replaces.format(**TEMPLATE_PACKAGE)).is_file(), replaces
+
+
+def test_every_async_file_in_the_template_is_in_the_table() -> None:
+    """A variant missing from the table would ship in every project, sync ones included."""
+    listed = {variant.format(**TEMPLATE_PACKAGE) for _, _, variant, _ in hook.VARIANT_FILES}
+    found = {
+        path.relative_to(PROJECT_TEMPLATE).as_posix()
+        for path in PROJECT_TEMPLATE.rglob("*_async.*")
+    }
+    assert found == listed
+
+
+def test_apply_variants_moves_the_chosen_and_deletes_the_others(tmp_path: Path) -> None:
+    for name in ("db.py", "db_async.py", "extra_async.py", "other.py", "other_async.py"):
+        (tmp_path / name).write_text(name)
+    table = [
+        ("async", True, "db_async.py", "db.py"),
+        ("async", True, "extra_async.py", None),
+        ("engine", "postgresql", "other_async.py", "other.py"),
+    ]
+
+    hook.apply_variants(tmp_path, {"async": True, "engine": "sqlite"}, table)
+
+    assert files(tmp_path) == {
+        "db.py": b"db_async.py",
+        "extra_async.py": b"extra_async.py",
+        "other.py": b"other.py",
+    }
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_hook_only_swaps_the_variant_files(tmp_path: Path, answers: dict[str, object]) -> None:
+    """Compared with the same bake without hooks, only the table's files changed."""
+    raw = bake(tmp_path, answers, hooks=False)
+    baked = bake(tmp_path, answers, hooks=True)
+
+    expected = dict(raw)
+    for question, answer, variant, replaces in hook.VARIANT_FILES:
+        content = expected.pop(variant.format(package_name="demo"))
+        if answers[question] == answer:
+            expected[(replaces or variant).format(package_name="demo")] = content
+    assert sorted(baked) == sorted(expected)
+    changed = [path for path in baked if baked[path] != expected[path]]
+    assert not changed
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_project_holds_only_its_own_variant(tmp_path: Path, answers: dict[str, object]) -> None:
+    baked = bake(tmp_path, answers, hooks=True)
+    leftovers = sorted(path for path in baked if "_async." in path)
+    db, env = baked["src/demo/db.py"].decode(), baked["src/demo/migrations/env.py"].decode()
+    if answers["async"]:
+        assert leftovers == ["tests/test_env_async.py"]
+        assert "create_async_engine" in db
+        assert "run_sync" in env
+        assert "async_engine" in baked["tests/conftest.py"].decode()
+    else:
+        assert leftovers == []
+        assert "async" not in db
+        assert "async" not in env

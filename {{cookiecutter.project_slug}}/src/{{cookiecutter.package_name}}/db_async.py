@@ -1,0 +1,69 @@
+"""The async engine and session factory: how the application talks to its database.
+
+Use them from async code::
+
+    engine = create_db_engine()
+    new_session = create_session_factory(engine)
+    async with new_session() as session:
+        session.add(User(name="Ada"))
+        await session.commit()
+
+An engine belongs to the event loop that first uses it: its pooled connections cannot
+move to another loop. Create one per loop (one per application, usually), and
+``await engine.dispose()`` before that loop ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import URL, Engine, event, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from {{ cookiecutter.package_name }} import settings
+
+
+def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN") -> AsyncEngine:
+    """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
+
+    ``sqlite_begin`` is the statement that opens a transaction on SQLite; migrations use
+    ``BEGIN IMMEDIATE`` so that two of them never interleave.
+    """
+    url = settings.database_url() if url is None else make_url(url)
+    engine = create_async_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        # Events are registered on the blocking engine that the async one drives.
+        make_sqlite_transactional(engine.sync_engine, sqlite_begin)
+    return engine
+
+
+def make_sqlite_transactional(engine: Engine, begin: str) -> None:
+    """Make SQLite roll back schema changes too, as PostgreSQL does.
+
+    Python's sqlite3 driver (which aiosqlite runs in a thread) commits CREATE and ALTER
+    statements at once unless a transaction was opened by hand, so a migration failing
+    halfway would leave half its changes behind. Here SQLAlchemy opens every transaction
+    itself.
+    """
+
+    @event.listens_for(engine, "connect")
+    def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def begin_transaction(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Async sessions bound to ``engine``.
+
+    Objects stay readable after commit: with ``expire_on_commit=True`` reading an
+    attribute would need a query, which async code cannot run implicitly.
+    """
+    return async_sessionmaker(engine, expire_on_commit=False)
