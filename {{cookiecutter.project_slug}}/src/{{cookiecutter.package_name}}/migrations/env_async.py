@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.lock import MigrationLockTimeout, migration_lock
-from {{ cookiecutter.package_name }}.migrations.naming import name_new_revision
+from {{ cookiecutter.package_name }}.migrations.new_revision import prepare_new_revision
 from {{ cookiecutter.package_name }}.migrations.options import context_options
 
 config = context.config
@@ -68,7 +68,7 @@ def run_migrations_offline() -> None:
         url=url,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
-        process_revision_directives=name_new_revision,
+        process_revision_directives=prepare_new_revision,
         **context_options(url.get_backend_name()),
     )
     with context.begin_transaction():
@@ -112,7 +112,7 @@ async def run_on_engine(engine: AsyncEngine) -> None:
 def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        process_revision_directives=name_new_revision,
+        process_revision_directives=prepare_new_revision,
         **context_options(connection.dialect.name),
     )
     try:
