@@ -16,14 +16,22 @@ already inside a transaction is left for its owner to commit or roll back.
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
+from {{ cookiecutter.package_name }}.migrations.checks import (
+    check_models_imported,
+    check_revision_ids,
+    several_heads_message,
+)
 from {{ cookiecutter.package_name }}.migrations.lock import MigrationLockTimeout, migration_lock
 from {{ cookiecutter.package_name }}.migrations.naming import name_new_revision
 from {{ cookiecutter.package_name }}.migrations.options import context_options
@@ -40,11 +48,11 @@ def run_migrations_offline() -> None:
         url=url,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
-        process_revision_directives=name_new_revision,
+        process_revision_directives=process_revision_directives,
         **context_options(url.get_backend_name()),
     )
     with context.begin_transaction():
-        context.run_migrations()
+        run_migrations()
 
 
 def run_migrations_online() -> None:
@@ -67,7 +75,7 @@ def run_migrations_online() -> None:
 def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        process_revision_directives=name_new_revision,
+        process_revision_directives=process_revision_directives,
         **context_options(connection.dialect.name),
     )
     try:
@@ -75,9 +83,28 @@ def run_on(connection: Connection) -> None:
             migration_lock(connection.engine, settings.migration_lock_timeout()),
             context.begin_transaction(),
         ):
-            context.run_migrations()
+            run_migrations()
     except MigrationLockTimeout as error:
         raise CommandError(str(error)) from None
+
+
+def run_migrations() -> None:
+    """Run the command's migrations; when it fails on several heads, say how to join them."""
+    try:
+        context.run_migrations()
+    except CommandError as error:
+        advice = several_heads_message(context.script)
+        if advice is None:
+            raise
+        raise CommandError(f"{advice}\n(Alembic said: {error})") from None
+
+
+def process_revision_directives(
+    migration_context: MigrationContext, revision: Any, directives: list[MigrationScript]
+) -> None:
+    """Run by ``alembic revision`` and ``alembic check``, after comparing models and database."""
+    check_models_imported(models)
+    name_new_revision(migration_context, revision, directives)
 
 
 def configured_url() -> URL:
@@ -93,12 +120,19 @@ def connect(engine: Engine) -> Connection:
         return engine.connect()
     except OperationalError as error:
         where = engine.url.render_as_string(hide_password=True)
+        if engine.dialect.name == "sqlite":
+            question = "Does its directory exist"
+        else:
+            question = "Is the server running, does the database exist"
         raise CommandError(
             f"Cannot connect to the database at {where}: {error.orig}. "
-            "Is the server running, and is DATABASE_URL right? (see .env.example)"
+            f"{question}, and is DATABASE_URL right? (see .env.example)"
         ) from None
 
 
+# Two branches that each added a revision 0003 leave two files with that id: stop here, before
+# Alembic silently picks one of them.
+check_revision_ids(context.script)
 if context.is_offline_mode():
     run_migrations_offline()
 else:
