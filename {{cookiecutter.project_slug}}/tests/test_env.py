@@ -120,7 +120,8 @@ def test_unreachable_database_is_explained(
     alembic_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/app.db")
-    with pytest.raises(CommandError, match=r"Cannot connect to the database .* DATABASE_URL right"):
+    message = r"(?s)Cannot connect to the database .*DATABASE_URL right"
+    with pytest.raises(CommandError, match=message):
         command.upgrade(alembic_config, "head")
 
 

@@ -70,9 +70,10 @@ def check_models_imported(models: ModuleType) -> None:
         if f"{package}.{module.name}" not in sys.modules
     ]
     if missing:
+        init = f"{package.replace('.', '/')}/__init__.py"
         raise CommandError(
-            f"{', '.join(missing)} is not imported by {package}/__init__.py, so Alembic "
-            "cannot see its tables: import its model classes there (and list them in __all__)."
+            f"{', '.join(missing)} is not imported by {init}, so Alembic cannot see its "
+            "tables: import its model classes there (and list them in __all__)."
         )
 
 

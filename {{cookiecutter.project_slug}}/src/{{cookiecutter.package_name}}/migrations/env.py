@@ -115,7 +115,7 @@ def configured_url() -> URL:
 
 
 def connect(engine: Engine) -> Connection:
-    """Connect, or explain in one line why the database cannot be reached."""
+    """Connect, or explain why the database cannot be reached and what to check."""
     try:
         return engine.connect()
     except OperationalError as error:
@@ -125,7 +125,7 @@ def connect(engine: Engine) -> Connection:
         else:
             question = "Is the server running, does the database exist"
         raise CommandError(
-            f"Cannot connect to the database at {where}: {error.orig}. "
+            f"Cannot connect to the database at {where}:\n{str(error.orig).strip()}\n"
             f"{question}, and is DATABASE_URL right? (see .env.example)"
         ) from None
 
