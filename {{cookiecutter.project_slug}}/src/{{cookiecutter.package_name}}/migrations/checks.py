@@ -1,7 +1,8 @@
 """Mistakes newcomers make with migrations, caught early with a message that says what to do.
 
-env.py runs these checks for every ``alembic`` command, and the tests reuse them.
-docs/migrations.md walks through each situation.
+env.py runs them (the revision ids for every ``alembic`` command, the models whenever a
+revision is written or checked), and the tests reuse them. docs/migrations.md walks
+through each situation.
 """
 
 from __future__ import annotations

@@ -102,7 +102,11 @@ def run_migrations() -> None:
 def process_revision_directives(
     migration_context: MigrationContext, revision: Any, directives: list[MigrationScript]
 ) -> None:
-    """Run by ``alembic revision`` and ``alembic check``, after comparing models and database."""
+    """Run by ``alembic revision`` and ``alembic check``, before a revision is written.
+
+    A model module that the models package does not import would be missing from the
+    comparison, so that is checked first.
+    """
     check_models_imported(models)
     name_new_revision(migration_context, revision, directives)
 
