@@ -15,6 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy import URL, Engine, inspect, text
 
 import {{ cookiecutter.package_name }}.migrations as migrations_package
+import {{ cookiecutter.package_name }}.models as models_package
 from conftest import PROJECT_ROOT
 
 
@@ -120,38 +121,123 @@ def test_unreachable_database_is_explained(
     alembic_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/app.db")
-    with pytest.raises(CommandError, match="Cannot connect to the database"):
+    message = r"(?s)Cannot connect to the database .*DATABASE_URL right"
+    with pytest.raises(CommandError, match=message):
         command.upgrade(alembic_config, "head")
+
+
+def test_two_revisions_with_one_id_are_explained(
+    tmp_path: Path, database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two branches each numbered their new revision one past the head, and were merged."""
+    config, versions = copy_of_migrations(tmp_path)
+    head = head_of(versions)
+    mine = f"{int(head) + 1:04d}"
+    write_revision(versions, f"{mine}_mine", revision=mine, down_revision=head)
+    write_revision(versions, f"{mine}_theirs", revision=mine, down_revision=head)
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+
+    following = f"{int(mine) + 1:04d}"
+    with pytest.raises(
+        CommandError,
+        match=rf"claim id {mine}: .*\nRenumber .* rename it to {following}_\.\.\., and in it "
+        rf'set revision = "{following}" and down_revision = "{mine}"',
+    ):
+        command.upgrade(config, "head")
+
+
+def test_several_heads_are_explained_and_the_advice_works(
+    tmp_path: Path, database_url: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, versions = copy_of_migrations(tmp_path)
+    head = head_of(versions)
+    first, second = f"{int(head) + 1:04d}", f"{int(head) + 2:04d}"
+    write_revision(versions, f"{first}_one", revision=first, down_revision=head)
+    write_revision(versions, f"{second}_other", revision=second, down_revision=head)
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+
+    merge = f"{int(second) + 1:04d}"
+    with pytest.raises(
+        CommandError,
+        match=rf"2 heads \({first}, {second}\)\..* alembic merge heads --rev-id {merge} -m ",
+    ):
+        command.upgrade(config, "head")
+
+    command.merge(config, "heads", message="merge heads", rev_id=merge)
+    command.upgrade(config, "head")
+    assert current_revision(engine) == merge
+
+
+def test_model_missing_from_the_models_package_is_explained(
+    tmp_path: Path, database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model module that models/__init__.py does not import is invisible to autogenerate."""
+    unimported = tmp_path / "more_models"
+    unimported.mkdir()
+    (unimported / "post.py").write_text('"""A model module nobody imports."""\n')
+    monkeypatch.setattr(models_package, "__path__", [*models_package.__path__, str(unimported)])
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    config, _ = copy_of_migrations(tmp_path)
+    command.upgrade(config, "head")
+
+    with pytest.raises(
+        CommandError, match=r"models\.post is not imported by .*models/__init__\.py.* import its"
+    ):
+        command.check(config)
 
 
 def config_with_extra_revision(tmp_path: Path, upgrade_body: str) -> Config:
     """A copy of the migrations with one more revision, 9999, whose upgrade runs the body."""
+    config, versions = copy_of_migrations(tmp_path)
+    write_revision(
+        versions, "9999_extra", revision="9999", down_revision=head_of(versions), body=upgrade_body
+    )
+    return config
+
+
+def copy_of_migrations(tmp_path: Path) -> tuple[Config, Path]:
+    """A copy of the migrations and of alembic.ini using it; tests add revisions to the copy."""
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(migrations_package.__file__).parent, scripts)
     location = Config(PROJECT_ROOT / "alembic.ini").get_main_option("script_location")
-    head = max(path.name[:4] for path in (scripts / "versions").glob("[0-9]*.py"))
-    (scripts / "versions" / "9999_extra.py").write_text(
-        f'''"""extra revision for a test"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "9999"
-down_revision = "{head}"
-
-
-def upgrade() -> None:{upgrade_body}
-
-def downgrade() -> None:
-    pass
-'''
-    )
     ini = (PROJECT_ROOT / "alembic.ini").read_text()
     ini = ini.replace(f"script_location = {location}", f"script_location = {scripts}")
     (tmp_path / "alembic.ini").write_text(ini)
     config = Config(tmp_path / "alembic.ini")
     config.attributes["configure_logger"] = False
-    return config
+    return config, scripts / "versions"
+
+
+def head_of(versions: Path) -> str:
+    """The highest revision id among the numbered revision files."""
+    return max(path.name[:4] for path in versions.glob("[0-9]*.py"))
+
+
+def write_revision(
+    versions: Path,
+    name: str,
+    *,
+    revision: str,
+    down_revision: str,
+    body: str = "\n    pass\n",
+) -> None:
+    """A revision file whose upgrade runs ``body``, and whose downgrade does nothing."""
+    (versions / f"{name}.py").write_text(
+        f'''"""{name}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+
+
+def upgrade() -> None:{body}
+
+def downgrade() -> None:
+    pass
+'''
+    )
 
 
 def table_names(engine: Engine) -> list[str]:

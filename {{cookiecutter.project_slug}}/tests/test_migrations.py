@@ -16,6 +16,10 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 
+from {{ cookiecutter.package_name }}.migrations.checks import (
+    check_revision_ids,
+    several_heads_message,
+)
 from {{ cookiecutter.package_name }}.migrations.options import context_options
 from {{ cookiecutter.package_name }}.models import Base
 from migration_steps import RevisionStepper
@@ -23,11 +27,10 @@ from schema_snapshot import differences, take_snapshot
 
 
 def test_there_is_exactly_one_head(scripts: ScriptDirectory) -> None:
-    heads = scripts.get_heads()
-    assert len(heads) == 1, (
-        f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}): two branches "
-        'each added a revision. Run `alembic merge heads -m "merge"` and commit the result.'
-    )
+    # After merging two branches that each added a revision, two files claim the same id;
+    # this raises with the renumbering to do.
+    check_revision_ids(scripts)
+    assert len(scripts.get_heads()) == 1, several_heads_message(scripts)
 
 
 def test_upgrade_head_then_downgrade_base_leaves_no_tables(

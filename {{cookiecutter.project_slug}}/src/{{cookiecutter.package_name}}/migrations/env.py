@@ -11,6 +11,8 @@ Transactions: a migration run commits what it starts. On PostgreSQL and SQLite t
 run is one transaction, so a failure leaves the database as it was; MySQL cannot roll
 back DDL, so each migration gets its own transaction there. A connection handed in while
 already inside a transaction is left for its owner to commit or roll back.
+
+The steps every run shares (options, lock, revision hooks, messages) are in runner.py.
 """
 
 from __future__ import annotations
@@ -18,33 +20,21 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from alembic.util import CommandError
-from sqlalchemy import URL, Connection, Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.lock import MigrationLockTimeout, migration_lock
-from {{ cookiecutter.package_name }}.migrations.new_revision import prepare_new_revision
-from {{ cookiecutter.package_name }}.migrations.options import context_options
+from {{ cookiecutter.package_name }}.migrations.checks import check_revision_ids
+from {{ cookiecutter.package_name }}.migrations.runner import (
+    cannot_connect,
+    configured_url,
+    run_offline,
+    run_on,
+)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-
-def run_migrations_offline() -> None:
-    """Render the migrations as SQL for the configured database, without connecting."""
-    url = configured_url()
-    context.configure(
-        url=url,
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-        process_revision_directives=prepare_new_revision,
-        **context_options(url.get_backend_name()),
-    )
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def run_migrations_online() -> None:
@@ -64,42 +54,17 @@ def run_migrations_online() -> None:
             engine.dispose()
 
 
-def run_on(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        process_revision_directives=prepare_new_revision,
-        **context_options(connection.dialect.name),
-    )
-    try:
-        with (
-            migration_lock(connection.engine, settings.migration_lock_timeout()),
-            context.begin_transaction(),
-        ):
-            context.run_migrations()
-    except MigrationLockTimeout as error:
-        raise CommandError(str(error)) from None
-
-
-def configured_url() -> URL:
-    try:
-        return settings.database_url()
-    except settings.SettingsError as error:
-        raise CommandError(str(error)) from None
-
-
 def connect(engine: Engine) -> Connection:
-    """Connect, or explain in one line why the database cannot be reached."""
     try:
         return engine.connect()
     except OperationalError as error:
-        where = engine.url.render_as_string(hide_password=True)
-        raise CommandError(
-            f"Cannot connect to the database at {where}: {error.orig}. "
-            "Is the server running, and is DATABASE_URL right? (see .env.example)"
-        ) from None
+        raise cannot_connect(engine.url, error.orig) from None
 
 
+# Two branches that each added a revision 0003 leave two files with that id: stop here,
+# before Alembic silently picks one of them.
+check_revision_ids(context.script)
 if context.is_offline_mode():
-    run_migrations_offline()
+    run_offline()
 else:
     run_migrations_online()

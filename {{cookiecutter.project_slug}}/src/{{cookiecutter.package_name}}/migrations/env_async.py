@@ -29,6 +29,8 @@ Handing in nothing works everywhere: ``command.upgrade(config, "head")`` called 
 running event loop migrates ``DATABASE_URL`` from a worker thread, as ``asyncio.run``
 cannot start there (alembic issue #1353).
 
+The steps every run shares (options, lock, revision hooks, messages) are in runner.py.
+
 Transactions: a migration run commits what it starts. On PostgreSQL and SQLite the whole
 run is one transaction, so a failure leaves the database as it was; MySQL cannot roll
 back DDL, so each migration gets its own transaction there. A connection handed in while
@@ -46,33 +48,22 @@ from typing import Any
 
 from alembic import context
 from alembic.util import CommandError
-from sqlalchemy import URL, Connection, Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.lock import MigrationLockTimeout, migration_lock
-from {{ cookiecutter.package_name }}.migrations.new_revision import prepare_new_revision
-from {{ cookiecutter.package_name }}.migrations.options import context_options
+from {{ cookiecutter.package_name }}.migrations.checks import check_revision_ids
+from {{ cookiecutter.package_name }}.migrations.runner import (
+    cannot_connect,
+    configured_url,
+    run_offline,
+    run_on,
+)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-
-def run_migrations_offline() -> None:
-    """Render the migrations as SQL for the configured database, without connecting."""
-    url = configured_url()
-    context.configure(
-        url=url,
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-        process_revision_directives=prepare_new_revision,
-        **context_options(url.get_backend_name()),
-    )
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def run_migrations_online() -> None:
@@ -109,22 +100,6 @@ async def run_on_engine(engine: AsyncEngine) -> None:
         await engine.dispose()
 
 
-def run_on(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        process_revision_directives=prepare_new_revision,
-        **context_options(connection.dialect.name),
-    )
-    try:
-        with (
-            migration_lock(connection.engine, settings.migration_lock_timeout()),
-            context.begin_transaction(),
-        ):
-            context.run_migrations()
-    except MigrationLockTimeout as error:
-        raise CommandError(str(error)) from None
-
-
 def run_to_completion(migration: Coroutine[Any, Any, None]) -> None:
     """Run ``migration`` on an event loop of its own and wait for it to finish.
 
@@ -139,13 +114,6 @@ def run_to_completion(migration: Coroutine[Any, Any, None]) -> None:
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alembic") as worker:
         worker.submit(asyncio.run, migration).result()
-
-
-def configured_url() -> URL:
-    try:
-        return settings.database_url()
-    except settings.SettingsError as error:
-        raise CommandError(str(error)) from None
 
 
 @asynccontextmanager
@@ -164,18 +132,17 @@ async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             # traceback (aiosqlite issue #241).
             await asyncio.sleep(0.1)
         reason = error.orig if isinstance(error, DBAPIError) else error
-        where = engine.url.render_as_string(hide_password=True)
-        raise CommandError(
-            f"Cannot connect to the database at {where}: {reason}. "
-            "Is the server running, and is DATABASE_URL right? (see .env.example)"
-        ) from None
+        raise cannot_connect(engine.url, reason) from None
     try:
         yield connection
     finally:
         await connection.close()
 
 
+# Two branches that each added a revision 0003 leave two files with that id: stop here,
+# before Alembic silently picks one of them.
+check_revision_ids(context.script)
 if context.is_offline_mode():
-    run_migrations_offline()
+    run_offline()
 else:
     run_migrations_online()
