@@ -7,19 +7,16 @@ and each test gets a throw-away database created on it and dropped afterwards.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Connection, Engine, create_engine
+from sqlalchemy import URL, Connection, Engine
 
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.settings import DEFAULT_DATABASE_URL, parse_database_url
+from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,17 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[URL]:
     """The URL of an empty database that exists for this test only."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        with throwaway_database(parse_database_url(server, source="TEST_DATABASE_URL")) as url:
-            yield url
-    elif DEFAULT_DATABASE_URL.startswith("sqlite"):
-        yield parse_database_url(f"sqlite:///{tmp_path / 'test.db'}", source="a test")
-    else:
-        pytest.skip(
-            "TEST_DATABASE_URL is not set; point it at a server to run the database tests, "
-            f"e.g. TEST_DATABASE_URL={DEFAULT_DATABASE_URL.rsplit('/', 1)[0]}/postgres"
-        )
+    with empty_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -65,19 +53,3 @@ def alembic_config() -> Config:
 def scripts() -> ScriptDirectory:
     """The revision files, read once for the whole run."""
     return ScriptDirectory.from_config(Config(PROJECT_ROOT / "alembic.ini"))
-
-
-@contextmanager
-def throwaway_database(server_url: URL) -> Iterator[URL]:
-    """Create a database on the server behind ``server_url``; drop it afterwards."""
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield server_url.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-        admin.dispose()

@@ -14,10 +14,7 @@ async driver in tests/test_env.py and tests/test_env_async.py.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,8 +23,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from {{ cookiecutter.package_name }}.db import create_db_engine, make_sqlite_transactional
-from {{ cookiecutter.package_name }}.settings import DEFAULT_DATABASE_URL, parse_database_url
+from {{ cookiecutter.package_name }}.db import create_db_engine
+from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
+from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,17 +41,8 @@ BLOCKING_DRIVERS = {
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[URL]:
     """The URL (async driver) of an empty database that exists for this test only."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        with throwaway_database(parse_database_url(server, source="TEST_DATABASE_URL")) as url:
-            yield url
-    elif DEFAULT_DATABASE_URL.startswith("sqlite"):
-        yield parse_database_url(f"sqlite:///{tmp_path / 'test.db'}", source="a test")
-    else:
-        pytest.skip(
-            "TEST_DATABASE_URL is not set; point it at a server to run the database tests, "
-            f"e.g. TEST_DATABASE_URL={DEFAULT_DATABASE_URL.rsplit('/', 1)[0]}/postgres"
-        )
+    with empty_database(tmp_path, blocking_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -98,19 +87,3 @@ def blocking_url(url: URL) -> URL:
     """``url`` with the blocking driver of the same database."""
     backend = url.get_backend_name()
     return url.set(drivername=f"{backend}+{BLOCKING_DRIVERS[backend]}")
-
-
-@contextmanager
-def throwaway_database(server_url: URL) -> Iterator[URL]:
-    """Create a database on the server behind ``server_url``; drop it afterwards."""
-    admin = create_engine(blocking_url(server_url), isolation_level="AUTOCOMMIT")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield server_url.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-        admin.dispose()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 
 def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN") -> Engine:
@@ -24,23 +23,6 @@ def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN
     if engine.dialect.name == "sqlite":
         make_sqlite_transactional(engine, sqlite_begin)
     return engine
-
-
-def make_sqlite_transactional(engine: Engine, begin: str) -> None:
-    """Make SQLite roll back schema changes too, as PostgreSQL does.
-
-    Python's sqlite3 driver commits CREATE and ALTER statements at once unless a
-    transaction was opened by hand, so a migration failing halfway would leave half
-    its changes behind. Here SQLAlchemy opens every transaction itself.
-    """
-
-    @event.listens_for(engine, "connect")
-    def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def begin_transaction(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,9 +15,7 @@ move to another loop. Create one per loop (one per application, usually), and
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import URL, Engine, event, make_url
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 
 def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN") -> AsyncEngine:
@@ -34,30 +33,15 @@ def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN
     ``sqlite_begin`` is the statement that opens a transaction on SQLite; migrations use
     ``BEGIN IMMEDIATE`` so that two of them never interleave.
     """
-    url = settings.database_url() if url is None else make_url(url)
+    if url is None:
+        url = settings.database_url()
+    else:
+        url = settings.parse_database_url(url, source="the database URL")
     engine = create_async_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
         make_sqlite_transactional(engine.sync_engine, sqlite_begin)
     return engine
-
-
-def make_sqlite_transactional(engine: Engine, begin: str) -> None:
-    """Make SQLite roll back schema changes too, as PostgreSQL does.
-
-    Python's sqlite3 driver (which aiosqlite runs in a thread) commits CREATE and ALTER
-    statements at once unless a transaction was opened by hand, so a migration failing
-    halfway would leave half its changes behind. Here SQLAlchemy opens every transaction
-    itself.
-    """
-
-    @event.listens_for(engine, "connect")
-    def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def begin_transaction(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

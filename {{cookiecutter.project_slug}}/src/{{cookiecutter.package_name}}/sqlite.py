@@ -1,0 +1,25 @@
+"""SQLite, made to roll back schema changes too, as PostgreSQL does.
+
+Python's sqlite3 driver (which aiosqlite runs in a thread) commits CREATE and ALTER
+statements at once unless a transaction was opened by hand, so a migration failing
+halfway would leave half its changes behind. With these two event hooks, SQLAlchemy
+opens every transaction itself, and SQLite rolls back everything in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+
+def make_sqlite_transactional(engine: Engine, begin: str = "BEGIN") -> None:
+    """Open every transaction of ``engine`` with ``begin`` (e.g. ``BEGIN IMMEDIATE``)."""
+
+    @event.listens_for(engine, "connect")
+    def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def begin_transaction(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
