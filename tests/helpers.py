@@ -24,6 +24,10 @@ COMBINATIONS = [
 ]
 
 
+# Set when `make test` runs these tests; a `make` run inside a baked project must not see them.
+MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+
+
 def load_hook(name: str) -> ModuleType:
     """A hook script as a module; its Jinja sits under ``__main__`` and does not run."""
     spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
@@ -46,7 +50,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure, show what it printed."""
     env = dict(os.environ if env is None else env)
-    for variable in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):  # `make test` runs these tests
+    for variable in MAKE_VARIABLES:
         env.pop(variable, None)
     result = subprocess.run(
         [str(part) for part in command],
@@ -82,7 +86,7 @@ class BakedProject:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "PYTHONPATH")
+            if key not in ("DATABASE_URL", "TEST_DATABASE_URL", "PYTHONPATH", *MAKE_VARIABLES)
         }
         env.update(
             PATH=f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",

@@ -174,14 +174,14 @@ def test_model_missing_from_the_models_package_is_explained(
     """A model module that models/__init__.py does not import is invisible to autogenerate."""
     unimported = tmp_path / "more_models"
     unimported.mkdir()
-    (unimported / "post.py").write_text('"""A model module nobody imports."""\n')
+    (unimported / "forgotten.py").write_text('"""A model module nobody imports."""\n')
     monkeypatch.setattr(models_package, "__path__", [*models_package.__path__, str(unimported)])
     monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
     config, _ = copy_of_migrations(tmp_path)
     command.upgrade(config, "head")
 
     with pytest.raises(
-        CommandError, match=r"models\.post is not imported by .*models/__init__\.py.* import its"
+        CommandError, match=r"models\.forgotten is not imported by .*models/__init__\.py"
     ):
         command.check(config)
 
