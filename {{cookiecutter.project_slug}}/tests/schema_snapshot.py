@@ -6,6 +6,7 @@ indexes, unique and check constraints, and on PostgreSQL enum types and sequence
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, inspect
@@ -14,13 +15,14 @@ from sqlalchemy.dialects.postgresql.base import PGInspector
 Schema = dict[str, Any]
 
 # SQLite keeps the CREATE statement of every table, index, view and trigger in
-# sqlite_master. One query joins them into one string, separated by a control character
-# that SQL text does not contain (ASCII 30, "record separator"): fetching one string
-# costs far less than fetching one row per statement, and this runs after every revision.
-SEPARATOR = chr(30)
+# sqlite_master. A snapshot is all of them in one string, from one query: far cheaper
+# than a row per statement, and it is taken after every revision. Two control
+# characters that SQL text does not contain separate the entries (ASCII 30) and, in
+# each entry, the table's name from the statement (ASCII 31).
+ENTRY, FIELD = chr(30), chr(31)
 SQLITE_SCHEMA = """
-    SELECT coalesce(group_concat(sql, char(30)), '')
-    FROM (SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name)
+    SELECT coalesce(group_concat(tbl_name || char(31) || sql, char(30)), '')
+    FROM sqlite_master WHERE sql IS NOT NULL
 """
 
 
@@ -40,9 +42,13 @@ def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
     if before == after:
         return {}
     if "sqlite" in before:
-        # The same table can be written down in different words (a table that Alembic
-        # copied in batch mode), so compare what the statements mean.
-        before, after = replay(before["sqlite"]), replay(after["sqlite"])
+        # Statements can differ in order or in words and still mean the same (a table
+        # that Alembic copied in batch mode is written anew, at the end): describe the
+        # tables whose statements differ, and compare what they mean.
+        old, new = statements_by_table(before["sqlite"]), statements_by_table(after["sqlite"])
+        changed = {table for table in old.keys() | new.keys() if old.get(table) != new.get(table)}
+        before = replay(sql for table in changed for sql in old.get(table, []))
+        after = replay(sql for table in changed for sql in new.get(table, []))
     return {
         name: (before.get(name), after.get(name))
         for name in sorted(before.keys() | after.keys())
@@ -50,16 +56,21 @@ def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def replay(statements: str) -> Schema:
+def statements_by_table(snapshot: str) -> dict[str, list[str]]:
+    """The statements of a SQLite snapshot, sorted, under the name of their table."""
+    statements: dict[str, list[str]] = {}
+    for entry in filter(None, snapshot.split(ENTRY)):
+        table, sql = entry.split(FIELD, 1)
+        statements.setdefault(table, []).append(sql)
+    return {table: sorted(sqls) for table, sqls in statements.items()}
+
+
+def replay(statements: Iterable[str]) -> Schema:
     """Describe a SQLite schema by running its CREATE statements in a scratch database."""
     engine = create_engine("sqlite://")
     try:
         with engine.connect() as connection:
-            tables_first = sorted(
-                filter(None, statements.split(SEPARATOR)),
-                key=lambda sql: not sql.startswith("CREATE TABLE"),
-            )
-            for sql in tables_first:
+            for sql in sorted(statements, key=lambda sql: not sql.startswith("CREATE TABLE")):
                 connection.exec_driver_sql(sql)
             return describe(connection)
     finally:
