@@ -36,8 +36,8 @@ def test_upgrade_head_then_downgrade_base_leaves_no_tables(
     command.upgrade(alembic_config, "head")
     assert "users" in inspect(connection).get_table_names()
 
-    # `alembic downgrade base` would walk the whole history again for every revision;
-    # the stepper runs the same downgrade() functions without that cost.
+    # `alembic downgrade base` walks every older revision at each step, which is slow
+    # over a long history; the stepper runs the same downgrade() functions without it.
     stepper = RevisionStepper(connection, scripts)
     for revision in reversed(stepper.revisions()):
         stepper.downgrade(revision)
