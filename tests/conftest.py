@@ -17,6 +17,11 @@ from cookiecutter.main import cookiecutter
 from filelock import FileLock
 from helpers import CACHE, COMBINATIONS, TEMPLATE, UV, BakedProject, run
 
+# How the shared virtualenv is installed; part of its cache key, so a change rebuilds it.
+# Bytecode is compiled once at install: baked projects run with PYTHONDONTWRITEBYTECODE,
+# so otherwise every alembic, pytest and mypy process would compile SQLAlchemy again.
+INSTALL_OPTIONS = ["--compile-bytecode"]
+
 # Environment variables naming the servers the template's tests bake projects against.
 SERVER_URL_VARIABLES = {"postgresql": "TEST_POSTGRESQL_URL", "mysql": "TEST_MYSQL_URL"}
 
@@ -41,14 +46,16 @@ def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     baked projects use it with their own src/ on PYTHONPATH instead of installing themselves.
     """
     requirements = project_requirements(tmp_path_factory.mktemp("requirements"))
-    key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()[:12]
+    key_parts = [sys.version, *INSTALL_OPTIONS, *requirements]
+    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:12]
     venv = CACHE / f"project-venv-{key}"
     CACHE.mkdir(exist_ok=True)
     with FileLock(f"{venv}.lock"):
         if not (venv / ".complete").exists():
             shutil.rmtree(venv, ignore_errors=True)
             run([UV, "venv", "--quiet", "--python", sys.executable, venv], cwd=CACHE)
-            run([UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python", *requirements], cwd=CACHE)
+            python = venv / "bin" / "python"
+            run([UV, "pip", "install", "--quiet", *INSTALL_OPTIONS, "--python", python, *requirements], cwd=CACHE)
             (venv / ".complete").touch()
     return venv
 

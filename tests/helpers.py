@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import subprocess
@@ -82,6 +83,13 @@ class BakedProject:
     def database(self) -> str:
         return str(self.answers.get("database", "sqlite"))
 
+    @property
+    def mypy_cache(self) -> Path:
+        """mypy's cache, kept between runs for each virtualenv and set of answers: warm, it
+        checks a freshly baked project in a fraction of a second instead of seconds."""
+        answers = hashlib.sha256(repr(sorted(self.answers.items())).encode()).hexdigest()[:12]
+        return CACHE / "mypy" / f"{self.venv.name}-{answers}"
+
     def env(self, **extra: str) -> dict[str, str]:
         env = {
             key: value
@@ -93,6 +101,7 @@ class BakedProject:
             VIRTUAL_ENV=str(self.venv),
             PYTHONPATH=str(self.path / "src"),
             PYTHONDONTWRITEBYTECODE="1",
+            MYPY_CACHE_DIR=str(self.mypy_cache),
         )
         if not self.answers.get("async"):
             # The shared virtualenv also serves async projects; keep their plugin out.

@@ -6,12 +6,24 @@ indexes, unique and check constraints, and on PostgreSQL enum types and sequence
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.dialects.postgresql.base import PGInspector
 
 Schema = dict[str, Any]
+
+# SQLite keeps the CREATE statement of every table, index, view and trigger in
+# sqlite_master. A snapshot is all of them in one string, from one query: far cheaper
+# than a row per statement, and it is taken after every revision. Two control
+# characters that SQL text does not contain separate the entries (ASCII 30) and, in
+# each entry, the table's name from the statement (ASCII 31).
+ENTRY, FIELD = chr(30), chr(31)
+SQLITE_SCHEMA = """
+    SELECT coalesce(group_concat(tbl_name || char(31) || sql, char(30)), '')
+    FROM sqlite_master WHERE sql IS NOT NULL
+"""
 
 
 def take_snapshot(connection: Connection) -> Schema:
@@ -21,10 +33,7 @@ def take_snapshot(connection: Connection) -> Schema:
     described in detail only when two snapshots differ (see ``differences``).
     """
     if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(
-            "SELECT name, type, sql FROM sqlite_master WHERE sql IS NOT NULL"
-        )
-        return {"sqlite": {name: (kind, sql) for name, kind, sql in rows}}
+        return {"sqlite": connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one()}
     return describe(connection)
 
 
@@ -33,9 +42,13 @@ def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
     if before == after:
         return {}
     if "sqlite" in before:
-        # The same table can be written down in different words (a table that Alembic
-        # copied in batch mode), so compare what the statements mean.
-        before, after = replay(before["sqlite"]), replay(after["sqlite"])
+        # Statements can differ in order or in words and still mean the same (a table
+        # that Alembic copied in batch mode is written anew, at the end): describe the
+        # tables whose statements differ, and compare what they mean.
+        old, new = statements_by_table(before["sqlite"]), statements_by_table(after["sqlite"])
+        changed = {table for table in old.keys() | new.keys() if old.get(table) != new.get(table)}
+        before = replay(sql for table in changed for sql in old.get(table, []))
+        after = replay(sql for table in changed for sql in new.get(table, []))
     return {
         name: (before.get(name), after.get(name))
         for name in sorted(before.keys() | after.keys())
@@ -43,13 +56,21 @@ def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def replay(statements: dict[str, tuple[str, str]]) -> Schema:
+def statements_by_table(snapshot: str) -> dict[str, list[str]]:
+    """The statements of a SQLite snapshot, sorted, under the name of their table."""
+    statements: dict[str, list[str]] = {}
+    for entry in filter(None, snapshot.split(ENTRY)):
+        table, sql = entry.split(FIELD, 1)
+        statements.setdefault(table, []).append(sql)
+    return {table: sorted(sqls) for table, sqls in statements.items()}
+
+
+def replay(statements: Iterable[str]) -> Schema:
     """Describe a SQLite schema by running its CREATE statements in a scratch database."""
     engine = create_engine("sqlite://")
     try:
         with engine.connect() as connection:
-            ordered = sorted(statements.values(), key=lambda item: item[0] != "table")
-            for _kind, sql in ordered:
+            for sql in sorted(statements, key=lambda sql: not sql.startswith("CREATE TABLE")):
                 connection.exec_driver_sql(sql)
             return describe(connection)
     finally:
@@ -57,19 +78,27 @@ def replay(statements: dict[str, tuple[str, str]]) -> Schema:
 
 
 def describe(connection: Connection) -> Schema:
+    """Every table in detail, read with one query per kind of object where the
+    database allows it (``get_multi_*``), not one per table."""
     inspector = inspect(connection)
+    columns = inspector.get_multi_columns()
+    primary_keys = inspector.get_multi_pk_constraint()
+    foreign_keys = inspector.get_multi_foreign_keys()
+    indexes = inspector.get_multi_indexes()
+    unique_constraints = inspector.get_multi_unique_constraints()
+    check_constraints = inspector.get_multi_check_constraints()
     schema: Schema = {}
-    for table in inspector.get_table_names():
-        schema[f"table {table}"] = {
+    for key, table_columns in columns.items():  # key: (schema name, table name)
+        schema[f"table {key[1]}"] = {
             "columns": [
                 (column["name"], str(column["type"]), column["nullable"], column["default"])
-                for column in inspector.get_columns(table)
+                for column in table_columns
             ],
-            "primary key": inspector.get_pk_constraint(table),
-            "foreign keys": sorted(map(repr, inspector.get_foreign_keys(table))),
-            "indexes": sorted(map(repr, inspector.get_indexes(table))),
-            "unique constraints": sorted(map(repr, inspector.get_unique_constraints(table))),
-            "check constraints": sorted(map(repr, inspector.get_check_constraints(table))),
+            "primary key": primary_keys[key],
+            "foreign keys": sorted(map(repr, foreign_keys[key])),
+            "indexes": sorted(map(repr, indexes[key])),
+            "unique constraints": sorted(map(repr, unique_constraints[key])),
+            "check constraints": sorted(map(repr, check_constraints[key])),
         }
     if isinstance(inspector, PGInspector):
         schema["enum types"] = sorted(map(repr, inspector.get_enums(schema="*")))

@@ -1,0 +1,296 @@
+"""Time the baked project's migration checks against pytest-alembic's, on long histories.
+
+    python benchmarks/run.py                          # N = 100 and 1000, 5 runs each
+    python benchmarks/run.py --sizes 5 --runs 1       # a quick smoke run
+
+For each N it bakes the template (default answers: SQLite, sync), grows the project to N
+revisions that each create a table, with a model for each table so that both tools'
+"models match the migrations" checks pass, and times two pytest runs, in the same
+virtualenv, on the same database fixture (the project's temporary SQLite file):
+
+* the project's own migration checks: ``tests/test_migrations.py``;
+* pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``.
+
+It prints a Markdown table of median times and writes it to <workdir>/results.md.
+Needs cookiecutter (see tests/requirements.txt) and PyPI, to build the virtualenv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+PYTEST_ALEMBIC = "pytest-alembic==0.13.1"
+
+# Both tools run with the same pytest command; only the test file differs.
+# `-o pytest_alembic_enabled=` switches off pytest-alembic's automatic collection,
+# which breaks on pytest 9.2; its fixtures stay available.
+PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pytest_alembic_enabled="]
+TOOLS = {
+    "project checks": "tests/test_migrations.py",
+    "pytest-alembic": "tests/test_pytest_alembic.py",
+}
+
+# Environment variables that would change what or how the timed runs test.
+UNSET = {
+    "DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "PYTHONPATH",
+    "PYTEST_ADDOPTS",
+    "PYTHONDONTWRITEBYTECODE",
+}
+
+REVISION = '''"""create table_{rev}
+
+Revision ID: {rev}
+Revises: {down}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "{rev}"
+down_revision: str | Sequence[str] | None = "{down}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "table_{rev}",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_table_{rev}")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("table_{rev}")
+'''
+
+MODEL = """
+
+class Table{rev}(Base):
+    __tablename__ = "table_{rev}"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+"""
+
+PYTEST_ALEMBIC_CHECKS = '''"""pytest-alembic's four built-in checks, on the project's test database.
+
+`alembic_config` comes from conftest.py (the project's alembic.ini); pytest-alembic
+takes an alembic Config as it is.
+"""
+
+import pytest
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from sqlalchemy import Engine
+
+__all__ = [
+    "test_model_definitions_match_ddl",
+    "test_single_head_revision",
+    "test_up_down_consistency",
+    "test_upgrade",
+]
+
+
+@pytest.fixture
+def alembic_engine(engine: Engine) -> Engine:
+    return engine
+'''
+
+
+@dataclass
+class Timings:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+
+def main() -> None:
+    options = parse_arguments()
+    workdir = options.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    projects = {size: bake(workdir / f"n{size}", size) for size in options.sizes}
+    python = make_virtualenv(
+        (options.venv or workdir / "venv").resolve(),
+        [*requirements(projects[options.sizes[0]]), options.pytest_alembic],
+    )
+
+    timings = {(size, tool): Timings() for size in options.sizes for tool in TOOLS}
+    for size, project in projects.items():
+        # One untimed run compiles the revision files to bytecode, as on any second run.
+        timed_pytest(python, project, TOOLS["project checks"])
+        # Alternate the tools, so that a busy moment on the machine slows both alike.
+        for _ in range(options.runs):
+            for tool, test_file in TOOLS.items():
+                wall, cpu = timed_pytest(python, project, test_file)
+                timings[size, tool].wall.append(wall)
+                timings[size, tool].cpu.append(cpu)
+                print(f"N={size:<5} {tool:<15} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
+
+    table = report(options.sizes, timings, options.runs, python)
+    (workdir / "results.md").write_text(table)
+    print()
+    print(table, end="")
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[100, 1000], help="numbers of revisions"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per tool and size")
+    parser.add_argument(
+        "--workdir", type=Path, default=TEMPLATE / "benchmarks" / "results", help="output"
+    )
+    parser.add_argument("--venv", type=Path, help="virtualenv to use (default: workdir/venv)")
+    parser.add_argument("--pytest-alembic", default=PYTEST_ALEMBIC, help="pip requirement")
+    options = parser.parse_args()
+    options.sizes = sorted(set(options.sizes))
+    if options.sizes[0] < 2:
+        parser.error("--sizes must be at least 2 (the template ships one revision)")
+    return options
+
+
+def bake(where: Path, size: int) -> Path:
+    """A freshly baked project, grown to ``size`` revisions."""
+    shutil.rmtree(where, ignore_errors=True)
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(where)))
+    package = next((project / "src").iterdir())
+    versions = package / "migrations" / "versions"
+    models = ["from sqlalchemy import String", "from sqlalchemy.orm import Mapped, mapped_column"]
+    models.append(f"\nfrom {package.name}.models.base import Base\n")
+    for number in range(2, size + 1):
+        rev, down = f"{number:04d}", f"{number - 1:04d}"
+        (versions / f"{rev}_create_table_{rev}.py").write_text(REVISION.format(rev=rev, down=down))
+        models.append(MODEL.format(rev=rev))
+    (package / "models" / "benchmark_tables.py").write_text("\n".join(models))
+    with (package / "models" / "__init__.py").open("a") as init:
+        init.write(f"from {package.name}.models import benchmark_tables  # noqa: E402\n")
+    (project / "tests" / "test_pytest_alembic.py").write_text(PYTEST_ALEMBIC_CHECKS)
+    return project
+
+
+def requirements(project: Path) -> list[str]:
+    """What the baked project installs: its dependencies and its dev group."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    return [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+
+
+def make_virtualenv(venv: Path, packages: list[str]) -> Path:
+    """A virtualenv holding ``packages``; reused while they stay the same."""
+    python = venv / "bin" / "python"
+    stamp = venv / "benchmark-requirements.txt"
+    wanted = "\n".join(sorted(packages)) + "\n"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    if uv:
+        check([uv, "venv", "--quiet", "--python", sys.executable, str(venv)])
+        install = [uv, "pip", "install", "--compile-bytecode", "--python", str(python)]
+    else:
+        check([sys.executable, "-m", "venv", str(venv)])
+        install = [str(python), "-m", "pip", "install"]  # pip compiles bytecode itself
+    check([*install, "--quiet", *packages])
+    stamp.write_text(wanted)
+    return python
+
+
+def timed_pytest(python: Path, project: Path, test_file: str) -> tuple[float, float]:
+    """Run one test file; return its wall-clock and CPU seconds. Stops on failure."""
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
+    env.update(PYTHONPATH=str(project / "src"), VIRTUAL_ENV=str(python.parent.parent))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [str(python), *PYTEST, test_file],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"{test_file} failed in {project}:\n{result.stdout}\n{result.stderr}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
+def report(
+    sizes: list[int], timings: dict[tuple[int, str], Timings], runs: int, python: Path
+) -> str:
+    """The results as a Markdown table: medians, the speed-up, and the growth with N."""
+    ours, theirs = TOOLS
+    lines = [
+        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        mine, other = timings[size, ours], timings[size, theirs]
+        lines.append(
+            f"| {size} | {seconds(mine)} | {seconds(other)} "
+            f"| {median(other.wall) / median(mine.wall):.1f}x "
+            f"| {median(other.cpu) / median(mine.cpu):.1f}x |"
+        )
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        growth = [
+            median(timings[large, tool].wall) / median(timings[small, tool].wall) for tool in TOOLS
+        ]
+        lines.append(f"| time({large}) / time({small}) | {growth[0]:.1f} | {growth[1]:.1f} | | |")
+    versions = subprocess.run(
+        [str(python), "-c", VERSIONS], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    lines += [
+        "",
+        f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets. "
+        f"SQLite, temporary file; {versions}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+VERSIONS = """
+import platform
+from importlib.metadata import version
+names = ["alembic", "sqlalchemy", "pytest", "pytest-alembic"]
+print(f"Python {platform.python_version()}, " + ", ".join(f"{n} {version(n)}" for n in names))
+"""
+
+
+def seconds(timings: Timings) -> str:
+    return f"{median(timings.wall):.2f} ({median(timings.cpu):.2f})"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def check(command: list[str]) -> None:
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()
