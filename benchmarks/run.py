@@ -34,13 +34,21 @@ from cookiecutter.main import cookiecutter
 TEMPLATE = Path(__file__).resolve().parent.parent
 PYTEST_ALEMBIC = "pytest-alembic==0.13.1"
 
-# Both tools run with the same pytest command; only the test file differs.
+# Both tools run with the same pytest command; only the tests differ.
 # `-o pytest_alembic_enabled=` switches off pytest-alembic's automatic collection,
 # which breaks on pytest 9.2; its fixtures stay available.
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pytest_alembic_enabled="]
+# The project's checks that do what pytest-alembic's four do: one head, up to head and
+# down to base, every revision reversible (the stairway), the models match.
+SAME_FOUR = [
+    "test_there_is_exactly_one_head",
+    "test_upgrade_head_then_downgrade_base_leaves_no_tables",
+    "test_every_revision_downgrades_without_trace",
+    "test_models_match_migrations",
+]
 TOOLS = {
-    "project checks": "tests/test_migrations.py",
-    "pytest-alembic": "tests/test_pytest_alembic.py",
+    "project checks": [f"tests/test_migrations.py::{name}" for name in SAME_FOUR],
+    "pytest-alembic": ["tests/test_pytest_alembic.py"],
 }
 
 # Environment variables that would change what or how the timed runs test.
@@ -142,8 +150,8 @@ def main() -> None:
         timed_pytest(python, project, TOOLS["project checks"])
         # Alternate the tools, so that a busy moment on the machine slows both alike.
         for _ in range(options.runs):
-            for tool, test_file in TOOLS.items():
-                wall, cpu = timed_pytest(python, project, test_file)
+            for tool, tests in TOOLS.items():
+                wall, cpu = timed_pytest(python, project, tests)
                 timings[size, tool].wall.append(wall)
                 timings[size, tool].cpu.append(cpu)
                 print(f"N={size:<5} {tool:<15} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
@@ -217,14 +225,14 @@ def make_virtualenv(venv: Path, packages: list[str]) -> Path:
     return python
 
 
-def timed_pytest(python: Path, project: Path, test_file: str) -> tuple[float, float]:
-    """Run one test file; return its wall-clock and CPU seconds. Stops on failure."""
+def timed_pytest(python: Path, project: Path, tests: list[str]) -> tuple[float, float]:
+    """Run the tests; return their wall-clock and CPU seconds. Stops on failure."""
     env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update(PYTHONPATH=str(project / "src"), VIRTUAL_ENV=str(python.parent.parent))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [str(python), *PYTEST, test_file],
+        [str(python), *PYTEST, *tests],
         cwd=project,
         env=env,
         capture_output=True,
@@ -234,7 +242,7 @@ def timed_pytest(python: Path, project: Path, test_file: str) -> tuple[float, fl
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
-        sys.exit(f"{test_file} failed in {project}:\n{result.stdout}\n{result.stderr}")
+        sys.exit(f"{' '.join(tests)} failed in {project}:\n{result.stdout}\n{result.stderr}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu
 
