@@ -10,6 +10,7 @@ from __future__ import annotations
 import pkgutil
 import re
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +28,13 @@ def check_revision_ids(script: ScriptDirectory) -> None:
     files say ``0003``. Alembic would keep one of them and silently ignore the other, and
     ``alembic merge heads`` cannot join them (it names what it joins by id).
     """
+    # Alembic warns when it meets an id twice while reading the revisions, which the
+    # command needs anyway: only then read the files again, to name the two.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        script.get_heads()
+    if not any("is present more than once" in str(warning.message) for warning in caught):
+        return
     files: dict[str, list[str]] = {}
     for path in sorted(Path(script.versions).glob("*.py")):
         found = REVISION_LINE.search(path.read_text(encoding="utf-8"))
