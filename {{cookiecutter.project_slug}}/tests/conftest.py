@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine
 
 from {{ cookiecutter.package_name }}.db import create_db_engine
+
 from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
+
 from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from sqlalchemy import URL, Engine, inspect, text
 
 import {{ cookiecutter.package_name }}.migrations as migrations_package
 import {{ cookiecutter.package_name }}.models as models_package
+from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
+
 from conftest import PROJECT_ROOT
 
 
@@ -107,6 +111,27 @@ def test_concurrent_deploys_migrate_once(tmp_path: Path, database_url: URL, engi
     assert current_revision(engine) == "9999"
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM users")) == 1
+
+
+def test_waiting_too_long_for_another_deploy_is_explained(
+    alembic_config: Config, database_url: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "1")
+    with (
+        another_deploy_migrating(engine),
+        pytest.raises(CommandError, match="raise MIGRATION_LOCK_TIMEOUT"),
+    ):
+        command.upgrade(alembic_config, "head")
+
+
+@contextmanager
+def another_deploy_migrating(engine: Engine) -> Iterator[None]:
+    """Hold what a migration run holds: the migration lock, or on SQLite the write lock."""
+    with engine.connect() as connection, connection.begin(), migration_lock(engine, timeout=5):
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("CREATE TABLE another_deploy (id INTEGER)")
+        yield
 
 
 def test_malformed_database_url_is_explained(

@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.migrations.checks import (
 )
 from {{ cookiecutter.package_name }}.migrations.options import context_options
 from {{ cookiecutter.package_name }}.models import Base
+
 from migration_steps import RevisionStepper
 from schema_snapshot import differences, take_snapshot
 

@@ -9,19 +9,23 @@ from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 
-def create_db_engine(url: URL | str | None = None, *, sqlite_begin: str = "BEGIN") -> Engine:
+def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = False) -> Engine:
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
-    ``sqlite_begin`` is the statement that opens a transaction on SQLite; migrations use
-    ``BEGIN IMMEDIATE`` so that two of them never interleave.
+    On SQLite, an engine ``for_migrations`` opens its transactions with ``BEGIN IMMEDIATE``
+    and waits up to ``MIGRATION_LOCK_TIMEOUT`` for the database file: two migration runs
+    take turns instead of interleaving.
     """
     if url is None:
         url = settings.database_url()
     else:
         url = settings.parse_database_url(url, source="the database URL")
-    engine = create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        make_sqlite_transactional(engine, sqlite_begin)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    begin = "BEGIN IMMEDIATE" if for_migrations else "BEGIN"
+    connect_args = {"timeout": settings.migration_lock_timeout()} if for_migrations else {}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    make_sqlite_transactional(engine, begin)
     return engine
 
 

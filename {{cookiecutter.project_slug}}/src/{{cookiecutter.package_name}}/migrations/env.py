@@ -46,7 +46,7 @@ def run_migrations_online() -> None:
         with handed_in.connect() as connection:
             run_on(connection)
     else:
-        engine = create_db_engine(configured_url(), sqlite_begin="BEGIN IMMEDIATE")
+        engine = create_db_engine(configured_url(), for_migrations=True)
         try:
             with connect(engine) as connection:
                 run_on(connection)

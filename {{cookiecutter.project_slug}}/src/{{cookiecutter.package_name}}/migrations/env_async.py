@@ -83,7 +83,7 @@ def run_migrations_online() -> None:
     elif isinstance(handed_in, AsyncEngine):
         run_to_completion(run_on_engine(handed_in))
     else:
-        engine = create_db_engine(configured_url(), sqlite_begin="BEGIN IMMEDIATE")
+        engine = create_db_engine(configured_url(), for_migrations=True)
         run_to_completion(run_on_engine(engine))
 
 

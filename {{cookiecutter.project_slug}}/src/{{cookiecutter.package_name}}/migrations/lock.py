@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 
 class MigrationLockTimeout(RuntimeError):
@@ -59,9 +59,12 @@ def acquire(connection: Connection, name: str, timeout: float) -> None:
         )
         try:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": advisory_key(name)})
-        except OperationalError:
+        except DBAPIError as error:  # asyncpg reports it as a plain DBAPIError
+            if "lock timeout" not in str(error.orig):
+                raise
             raise timed_out(name, timeout) from None
-        connection.execute(text("RESET lock_timeout"))
+        finally:
+            connection.execute(text("RESET lock_timeout"))
     else:
         granted = connection.scalar(
             text("SELECT GET_LOCK(:name, :seconds)"),

@@ -12,6 +12,7 @@ from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection
+from sqlalchemy.exc import OperationalError
 
 from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.migrations.checks import (
@@ -52,6 +53,14 @@ def run_on(connection: Connection) -> None:
             run_migrations()
     except MigrationLockTimeout as error:
         raise CommandError(str(error)) from None
+    except OperationalError as error:
+        if "database is locked" not in str(error.orig):  # SQLite's file lock
+            raise
+        raise CommandError(
+            f"Another process held the SQLite database for over "
+            f"{settings.migration_lock_timeout():g} s. Wait for it to finish, or raise "
+            "MIGRATION_LOCK_TIMEOUT."
+        ) from None
 
 
 def run_migrations() -> None:
