@@ -17,6 +17,11 @@ from sqlalchemy import URL, create_engine
 
 from {{ cookiecutter.package_name }}.settings import DEFAULT_DATABASE_URL, parse_database_url
 
+# Where the tests can create their throw-away databases on a local server.
+SERVER_EXAMPLE = DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + (
+    "/mysql" if DEFAULT_DATABASE_URL.startswith("mysql") else "/postgres"
+)
+
 
 @contextmanager
 def empty_database(
@@ -33,7 +38,7 @@ def empty_database(
     else:
         pytest.skip(
             "TEST_DATABASE_URL is not set; point it at a server to run the database tests, "
-            f"e.g. TEST_DATABASE_URL={DEFAULT_DATABASE_URL.rsplit('/', 1)[0]}/postgres"
+            f"e.g. TEST_DATABASE_URL={SERVER_EXAMPLE}"
         )
 
 

@@ -91,7 +91,7 @@ def test_offline_mode_renders_sql(alembic_config: Config) -> None:
     except CommandError as error:
         if "batch mode with dialect sqlite requires a live database" not in str(error):
             raise
-        pytest.skip("SQLite cannot copy a table offline; see docs/migrations.md, offline SQL")
+        pytest.skip("SQLite cannot copy a table offline; see docs/migrations.md, section 5")
     sql = output.getvalue()
     assert "CREATE TABLE users" in sql
     assert "INSERT INTO alembic_version" in sql
@@ -100,6 +100,11 @@ def test_offline_mode_renders_sql(alembic_config: Config) -> None:
 def test_rows_survive_upgrade_and_downgrade(
     connection: Connection, scripts: ScriptDirectory
 ) -> None:
+    """Rows written at the first revision are intact at head and after coming back.
+
+    The rows fit the users table of 0001: should a later revision rename or drop one of
+    its columns, read them back the way that revision leaves them.
+    """
     stepper = RevisionStepper(connection, scripts)
     first, *later = stepper.revisions()
     stepper.upgrade(first)

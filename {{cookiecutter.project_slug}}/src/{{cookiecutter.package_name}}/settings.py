@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -32,8 +32,8 @@ DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
 DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
 """Seconds a deploy waits for another deploy that is migrating the same database."""
 
-# Values already in the environment win over the ones in .env.
-load_dotenv()
+# The .env of the directory the command runs in; values already in the environment win.
+load_dotenv(find_dotenv(usecwd=True))
 
 
 class SettingsError(ValueError):

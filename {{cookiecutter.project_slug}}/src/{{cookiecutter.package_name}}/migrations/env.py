@@ -20,6 +20,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -45,6 +46,11 @@ def run_migrations_online() -> None:
     elif isinstance(handed_in, Engine):
         with handed_in.connect() as connection:
             run_on(connection)
+    elif handed_in is not None:
+        raise CommandError(
+            'config.attributes["connection"] must be a Connection or an Engine, '
+            f"not {type(handed_in).__name__}"
+        )
     else:
         engine = create_db_engine(configured_url(), for_migrations=True)
         try:

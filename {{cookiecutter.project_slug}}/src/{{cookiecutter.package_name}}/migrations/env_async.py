@@ -82,6 +82,11 @@ def run_migrations_online() -> None:
         )
     elif isinstance(handed_in, AsyncEngine):
         run_to_completion(run_on_engine(handed_in))
+    elif handed_in is not None:
+        raise CommandError(
+            'config.attributes["connection"] must be a Connection, an Engine or an '
+            f"AsyncEngine, not {type(handed_in).__name__}"
+        )
     else:
         engine = create_db_engine(configured_url(), for_migrations=True)
         run_to_completion(run_on_engine(engine))
