@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, MetaData, create_engine, inspect
 from sqlalchemy.dialects.postgresql.base import PGInspector
 
 Schema = dict[str, Any]
@@ -54,6 +54,26 @@ def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
         for name in sorted(before.keys() | after.keys())
         if before.get(name) != after.get(name)
     }
+
+
+def same_as_models(connection: Connection, metadata: MetaData) -> bool:
+    """Whether a SQLite schema holds exactly the statements ``metadata.create_all`` writes.
+
+    A quick yes before Alembic's slower comparison, which reflects every table; False on
+    other databases, and whenever the wording differs at all.
+    """
+    if connection.dialect.name != "sqlite":
+        return False
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as scratch:
+            metadata.create_all(scratch)
+            expected = statements_by_table(take_snapshot(scratch)["sqlite"])
+    finally:
+        engine.dispose()
+    actual = statements_by_table(take_snapshot(connection)["sqlite"])
+    actual.pop("alembic_version", None)
+    return actual == expected
 
 
 def statements_by_table(snapshot: str) -> dict[str, list[str]]:
