@@ -18,6 +18,7 @@ from sqlalchemy import URL, Engine, inspect, text
 
 import {{ cookiecutter.package_name }}.migrations as migrations_package
 import {{ cookiecutter.package_name }}.models as models_package
+from {{ cookiecutter.package_name }}.migrations.commands import downgrade, upgrade
 from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
 
 from conftest import PROJECT_ROOT
@@ -55,6 +56,17 @@ def test_command_line_connects_to_database_url(
     monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
     command.upgrade(alembic_config, "head")
     assert "users" in table_names(engine)
+
+
+def test_installed_package_migrates_without_alembic_ini(
+    database_url: URL, engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no alembic.ini here
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    upgrade()
+    assert "users" in table_names(engine)
+    downgrade("base")
+    assert table_names(engine) == ["alembic_version"]
 
 
 def test_failed_migration_leaves_the_database_as_it_was(

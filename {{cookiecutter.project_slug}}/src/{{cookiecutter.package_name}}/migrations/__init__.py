@@ -1,1 +1,1 @@
-"""Alembic migrations, shipped inside the package so an installed wheel can migrate."""
+"""Alembic migrations, shipped inside the package: commands.py migrates without alembic.ini."""
