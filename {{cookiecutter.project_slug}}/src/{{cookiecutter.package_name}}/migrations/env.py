@@ -10,7 +10,9 @@ It runs in one of three ways:
 Transactions: a migration run commits what it starts. On PostgreSQL and SQLite the whole
 run is one transaction, so a failure leaves the database as it was; MySQL cannot roll
 back DDL, so each migration gets its own transaction there. A connection handed in while
-already inside a transaction is left for its owner to commit or roll back.
+already inside a transaction is left for its owner to commit or roll back. On SQLite,
+hand in connections of an engine made by ``db.create_db_engine``: its hooks (sqlite.py)
+are what let SQLite roll back DDL.
 
 The steps every run shares (options, lock, revision hooks, messages) are in runner.py.
 """
