@@ -59,7 +59,7 @@ def engine(database_url: URL) -> Iterator[Engine]:
     """A blocking engine on the test's database, for the migration checks."""
     engine = create_engine(blocking_url(database_url), pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        make_sqlite_transactional(engine, "BEGIN")
+        make_sqlite_transactional(engine)
     yield engine
     engine.dispose()
 

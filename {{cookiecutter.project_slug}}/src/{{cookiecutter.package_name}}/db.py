@@ -12,20 +12,11 @@ from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = False) -> Engine:
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
-    On SQLite, an engine ``for_migrations`` opens its transactions with ``BEGIN IMMEDIATE``
-    and waits up to ``MIGRATION_LOCK_TIMEOUT`` for the database file: two migration runs
-    take turns instead of interleaving.
+    ``for_migrations`` matters on SQLite only: see ``make_sqlite_transactional``.
     """
-    if url is None:
-        url = settings.database_url()
-    else:
-        url = settings.parse_database_url(url, source="the database URL")
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    begin = "BEGIN IMMEDIATE" if for_migrations else "BEGIN"
-    connect_args = {"timeout": settings.migration_lock_timeout()} if for_migrations else {}
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-    make_sqlite_transactional(engine, begin)
+    engine = create_engine(settings.database_url(url), pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        make_sqlite_transactional(engine, for_migrations=for_migrations)
     return engine
 
 

@@ -40,8 +40,10 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message says how to fix it."""
 
 
-def database_url() -> URL:
-    """The URL of the application's database, from ``DATABASE_URL`` or the default."""
+def database_url(url: URL | str | None = None) -> URL:
+    """``url`` when given, else ``DATABASE_URL`` or the default, with this project's driver."""
+    if url is not None:
+        return parse_database_url(url, source="the database URL")
     return parse_database_url(
         os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, source="DATABASE_URL"
     )

@@ -12,13 +12,26 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from {{ cookiecutter.package_name }} import settings
 
-def make_sqlite_transactional(engine: Engine, begin: str = "BEGIN") -> None:
-    """Open every transaction of ``engine`` with ``begin`` (e.g. ``BEGIN IMMEDIATE``)."""
+
+def make_sqlite_transactional(engine: Engine, *, for_migrations: bool = False) -> None:
+    """Let SQLAlchemy open every transaction of ``engine``.
+
+    For migrations, transactions start with ``BEGIN IMMEDIATE`` and wait up to
+    ``MIGRATION_LOCK_TIMEOUT`` for the database file: two migration runs take turns
+    instead of interleaving.
+    """
+    begin = "BEGIN IMMEDIATE" if for_migrations else "BEGIN"
 
     @event.listens_for(engine, "connect")
     def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        if for_migrations:
+            milliseconds = int(settings.migration_lock_timeout() * 1000)
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+            cursor.close()
 
     @event.listens_for(engine, "begin")
     def begin_transaction(connection: Any) -> None:
