@@ -7,6 +7,7 @@ and each test gets a throw-away database created on it and dropped afterwards.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from {{ cookiecutter.package_name }}.db import create_db_engine
 from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep Python's garbage collector off the objects that live all run long.
+
+    Once the tests are collected, the models and every imported module are loaded, and
+    they stay until pytest exits. Frozen, they are no longer scanned at each full garbage
+    collection: with 1000 models and revisions, that scanning took a quarter of the
+    migration checks' time.
+    """
+    gc.freeze()
 
 
 @pytest.fixture

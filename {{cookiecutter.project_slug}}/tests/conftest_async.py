@@ -14,6 +14,7 @@ async driver in tests/test_env.py and tests/test_env_async.py.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -37,6 +38,17 @@ BLOCKING_DRIVERS = {
     "mysql": "pymysql",
     "mariadb": "pymysql",
 }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep Python's garbage collector off the objects that live all run long.
+
+    Once the tests are collected, the models and every imported module are loaded, and
+    they stay until pytest exits. Frozen, they are no longer scanned at each full garbage
+    collection: with 1000 models and revisions, that scanning took a quarter of the
+    migration checks' time.
+    """
+    gc.freeze()
 
 
 @pytest.fixture
