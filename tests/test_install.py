@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import UV, run
+from conftest import scratch_database, server_url
+from helpers import COMBINATIONS, UV, BakedProject, combination_id, run
 
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
 
@@ -24,12 +25,22 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def test_uv_sync_and_uv_run(cookies: Any) -> None:
-    project = cookies.bake().project_path
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_uv_sync_and_uv_run(cookies: Any, answers: dict[str, object], project_venv: Path, tmp_path: Path) -> None:
+    """Each combination, installed with only its own dependencies (the shared test
+    virtualenv holds every driver), migrates and passes its own tests on its engine."""
+    project = cookies.bake(extra_context=answers).project_path
     env = clean_env()
     run([UV, "sync", "--quiet"], cwd=project, env=env)
-    run([UV, "run", "--quiet", "alembic", "upgrade", "head"], cwd=project, env=env)
-    run([UV, "run", "--quiet", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
+    with scratch_database(BakedProject(project, project_venv, answers), tmp_path) as url:
+        run([UV, "run", "--quiet", "alembic", "upgrade", "head"], cwd=project, env={**env, "DATABASE_URL": url})
+    server = server_url(str(answers["database"]))
+    if server:
+        env["TEST_DATABASE_URL"] = server
+    result = run([UV, "run", "--quiet", "pytest", "-q", "-rs", "-p", "no:cacheprovider"], cwd=project, env=env)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "passed" in summary
+    assert "skipped" not in summary, result.stdout
 
 
 def test_plain_pip_install(cookies: Any) -> None:

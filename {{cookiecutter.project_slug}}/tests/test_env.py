@@ -153,11 +153,22 @@ def test_malformed_database_url_is_explained(
     with pytest.raises(CommandError, match="DATABASE_URL is not a database URL"):
         command.upgrade(alembic_config, "head")
 
+{%- if cookiecutter.database == "sqlite" %}
+
 
 def test_unreachable_database_is_explained(
     alembic_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/app.db")
+{%- else %}
+
+
+def test_unreachable_database_is_explained(
+    alembic_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1, so the connection is refused at once.
+    monkeypatch.setenv("DATABASE_URL", "{{ cookiecutter.database }}://root@127.0.0.1:1/app")
+{%- endif %}
     message = r"(?s)Cannot connect to the database .*DATABASE_URL right"
     with pytest.raises(CommandError, match=message):
         command.upgrade(alembic_config, "head")
