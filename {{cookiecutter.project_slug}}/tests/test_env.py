@@ -153,6 +153,28 @@ def test_malformed_database_url_is_explained(
     with pytest.raises(CommandError, match="DATABASE_URL is not a database URL"):
         command.upgrade(alembic_config, "head")
 
+
+def test_database_url_whose_driver_is_missing_is_explained(
+    alembic_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pg8000 is a PostgreSQL driver this project does not install.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+pg8000://app@localhost:5432/app")
+    with pytest.raises(CommandError, match="needs the 'pg8000' module, which is not installed"):
+        command.upgrade(alembic_config, "head")
+
+
+@pytest.mark.parametrize("timeout", ["soon", "0", "-1", "inf"])
+def test_malformed_lock_timeout_is_explained(
+    alembic_config: Config, database_url: URL, timeout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", timeout)
+    message = f"MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0, not '{timeout}'"
+    with pytest.raises(CommandError, match=message):
+        command.upgrade(alembic_config, "head")
+    if database_url.get_backend_name() == "sqlite":
+        assert not Path(str(database_url.database)).exists(), "stopped too late: file created"
+
 {%- if cookiecutter.database == "sqlite" %}
 
 
@@ -190,6 +212,24 @@ def test_two_revisions_with_one_id_are_explained(
         CommandError,
         match=rf"claim id {mine}: .*\nRenumber .* rename it to {following}_\.\.\., and in it "
         rf'set revision = "{following}" and down_revision = "{mine}"',
+    ):
+        command.upgrade(config, "head")
+
+
+def test_revision_following_a_missing_id_is_explained(
+    tmp_path: Path, database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in down_revision, made while renumbering a revision after a merge."""
+    config, versions = copy_of_migrations(tmp_path)
+    head = head_of(versions)
+    mine = f"{int(head) + 1:04d}"
+    write_revision(versions, f"{mine}_mine", revision=mine, down_revision="0999")
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+
+    with pytest.raises(
+        CommandError,
+        match=rf'{mine}_mine.py sets down_revision = "0999", but no revision file has that id: '
+        rf".* \(the newest other one is {head}\)",
     ):
         command.upgrade(config, "head")
 

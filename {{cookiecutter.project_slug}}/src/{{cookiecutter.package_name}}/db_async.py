@@ -32,7 +32,9 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
 
     ``for_migrations`` matters on SQLite only: see ``make_sqlite_transactional``.
     """
-    engine = create_async_engine(settings.database_url(url), pool_pre_ping=True)
+    url = settings.database_url(url)
+    settings.require_driver(url)
+    engine = create_async_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
         make_sqlite_transactional(engine.sync_engine, for_migrations=for_migrations)

@@ -7,6 +7,7 @@ with special characters must be URL-escaped (``p@ss`` becomes ``p%40ss``).
 
 from __future__ import annotations
 
+import math
 import os
 
 from dotenv import find_dotenv, load_dotenv
@@ -28,6 +29,13 @@ DRIVERS = {
 {%- else %}
 DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
 {%- endif %}
+
+# The package to install for each driver module, where the two names differ.
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+}
 
 DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
 """Seconds a deploy waits for another deploy that is migrating the same database."""
@@ -75,8 +83,25 @@ def migration_lock_timeout() -> float:
     """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
     raw = os.environ.get("MIGRATION_LOCK_TIMEOUT") or str(DEFAULT_MIGRATION_LOCK_TIMEOUT)
     try:
-        return float(raw)
+        seconds = float(raw)
     except ValueError:
+        seconds = math.nan
+    # 0 would mean "wait forever" on PostgreSQL but "do not wait" on MySQL: ask for more.
+    if not 0 < seconds < math.inf:
         raise SettingsError(
-            f"MIGRATION_LOCK_TIMEOUT must be a number of seconds, not {raw!r}."
+            f"MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0, not {raw!r}."
+        )
+    return seconds
+
+
+def require_driver(url: URL) -> None:
+    """Stop with what to install when the driver ``url`` names is missing."""
+    try:
+        url.get_dialect().import_dbapi()
+    except ImportError as error:
+        module = error.name or url.get_driver_name()
+        package = DRIVER_PACKAGES.get(module, module)
+        raise SettingsError(
+            f"The database URL ({url.drivername}://...) needs the {module!r} module, which is "
+            f"not installed: add {package!r} to this project's dependencies and install it."
         ) from None

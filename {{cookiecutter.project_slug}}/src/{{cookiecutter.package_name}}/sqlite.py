@@ -23,14 +23,15 @@ def make_sqlite_transactional(engine: Engine, *, for_migrations: bool = False) -
     instead of interleaving.
     """
     begin = "BEGIN IMMEDIATE" if for_migrations else "BEGIN"
+    # Read now, so that a malformed value stops us before the database file is created.
+    wait_ms = int(settings.migration_lock_timeout() * 1000) if for_migrations else None
 
     @event.listens_for(engine, "connect")
     def let_sqlalchemy_begin(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        if for_migrations:
-            milliseconds = int(settings.migration_lock_timeout() * 1000)
+        if wait_ms is not None:
             cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+            cursor.execute(f"PRAGMA busy_timeout = {wait_ms}")
             cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -17,29 +17,31 @@ from types import ModuleType
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-# The line ``revision: str = "0003"`` of a revision file.
+# The lines ``revision: str = "0003"`` and ``down_revision: ... = "0002"`` of a revision file.
 REVISION_LINE = re.compile(r"""^revision\b[^=]*=\s*["']([^"']+)["']""", re.MULTILINE)
+DOWN_REVISION_LINE = re.compile(r"^down_revision\b[^=]*=(.*)$", re.MULTILINE)
 
 
 def check_revision_ids(script: ScriptDirectory) -> None:
-    """Fail when two revision files claim the same id, as they do after merging two branches.
+    """Fail when the revision files' ids do not fit together.
 
-    Each branch numbered its new revision one past the last one it had (naming.py), so both
-    files say ``0003``. Alembic would keep one of them and silently ignore the other, and
-    ``alembic merge heads`` cannot join them (it names what it joins by id).
+    Two files can claim the same id after merging two branches: each branch numbered its
+    new revision one past the last one it had (naming.py), so both files say ``0003``.
+    Alembic would keep one of them and silently ignore the other, and ``alembic merge
+    heads`` cannot join them (it names what it joins by id). And a file can follow an id
+    that no file has (a typo while renumbering), where Alembic fails with a bare KeyError.
     """
     # Alembic warns when it meets an id twice while reading the revisions, which the
     # command needs anyway: only then read the files again, to name the two.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        script.get_heads()
+        try:
+            script.get_heads()
+        except KeyError as error:
+            raise unknown_down_revision(script, str(error.args[0])) from None
     if not any("is present more than once" in str(warning.message) for warning in caught):
         return
-    files: dict[str, list[str]] = {}
-    for path in sorted(Path(script.versions).glob("*.py")):
-        found = REVISION_LINE.search(path.read_text(encoding="utf-8"))
-        if found:
-            files.setdefault(found.group(1), []).append(path.name)
+    files = revision_files(script)
     clashes = {revision: names for revision, names in files.items() if len(names) > 1}
     if not clashes:
         return
@@ -52,6 +54,38 @@ def check_revision_ids(script: ScriptDirectory) -> None:
         f'revision = "{following}" and down_revision = "{last}" '
         '(docs/migrations.md, "Two heads after a merge").'
     )
+
+
+def unknown_down_revision(script: ScriptDirectory, missing: str) -> CommandError:
+    """What to do when a revision file's ``down_revision`` is an id that no file has."""
+    quoted = re.compile(rf"""["']{re.escape(missing)}["']""")
+    culprits = []
+    for path in sorted(Path(script.versions).glob("*.py")):
+        line = DOWN_REVISION_LINE.search(path.read_text(encoding="utf-8"))
+        if line and quoted.search(line.group(1)):
+            culprits.append(path.name)
+    others = [
+        revision
+        for revision, names in revision_files(script).items()
+        if not set(names) & set(culprits)
+    ]
+    newest = max(others, key=revision_number, default=None)
+    files = ", ".join(culprits) or "A revision file"
+    return CommandError(
+        f'{files} sets down_revision = "{missing}", '
+        "but no revision file has that id: set it to the id of the revision it follows"
+        + (f" (the newest other one is {newest})." if newest else ".")
+    )
+
+
+def revision_files(script: ScriptDirectory) -> dict[str, list[str]]:
+    """The names of the revision files, under the id each one claims."""
+    files: dict[str, list[str]] = {}
+    for path in sorted(Path(script.versions).glob("*.py")):
+        found = REVISION_LINE.search(path.read_text(encoding="utf-8"))
+        if found:
+            files.setdefault(found.group(1), []).append(path.name)
+    return files
 
 
 def several_heads_message(script: ScriptDirectory) -> str | None:

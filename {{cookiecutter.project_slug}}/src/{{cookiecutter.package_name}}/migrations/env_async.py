@@ -58,9 +58,9 @@ from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.checks import check_revision_ids
 from {{ cookiecutter.package_name }}.migrations.runner import (
     cannot_connect,
-    configured_url,
     run_offline,
     run_on,
+    settings_in_one_line,
 )
 
 config = context.config
@@ -90,7 +90,7 @@ def run_migrations_online() -> None:
             f"AsyncEngine, not {type(handed_in).__name__}"
         )
     else:
-        engine = create_db_engine(configured_url(), for_migrations=True)
+        engine = create_db_engine(for_migrations=True)
         run_to_completion(run_on_engine(engine))
 
 
@@ -149,7 +149,8 @@ async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 # Two branches that each added a revision 0003 leave two files with that id: stop here,
 # before Alembic silently picks one of them.
 check_revision_ids(context.script)
-if context.is_offline_mode():
-    run_offline()
-else:
-    run_migrations_online()
+with settings_in_one_line():
+    if context.is_offline_mode():
+        run_offline()
+    else:
+        run_migrations_online()

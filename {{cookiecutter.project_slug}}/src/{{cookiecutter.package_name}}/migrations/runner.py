@@ -5,6 +5,8 @@ Called from env.py while Alembic runs it: ``context`` then refers to the running
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from alembic import context
@@ -26,7 +28,7 @@ from {{ cookiecutter.package_name }}.migrations.options import context_options
 
 def run_offline() -> None:
     """Render the migrations as SQL for the configured database, without connecting."""
-    url = configured_url()
+    url = settings.database_url()
     context.configure(
         url=url,
         literal_binds=True,
@@ -86,10 +88,15 @@ def process_revision_directives(
     prepare_new_revision(migration_context, revision, directives)
 
 
-def configured_url() -> URL:
-    """``DATABASE_URL``, or a one-line error that says what is wrong with it."""
+@contextmanager
+def settings_in_one_line() -> Iterator[None]:
+    """End the command with one line, not a traceback, when a setting is wrong.
+
+    That is a malformed ``DATABASE_URL`` or ``MIGRATION_LOCK_TIMEOUT``, or a database URL
+    whose driver is not installed; the message says what to change.
+    """
     try:
-        return settings.database_url()
+        yield
     except settings.SettingsError as error:
         raise CommandError(str(error)) from None
 
