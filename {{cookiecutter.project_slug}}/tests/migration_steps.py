@@ -1,4 +1,4 @@
-"""Run revisions one at a time on one connection, quickly.
+"""Run revisions one at a time on one connection, quickly; and the stairway built on it.
 
 ``alembic upgrade <rev>`` re-reads the revision files and walks the revision graph on
 every call, so calling it once per revision makes a check quadratic in the number of
@@ -8,12 +8,16 @@ revisions. Here the revisions are loaded once; each step runs the revision's own
 
 from __future__ import annotations
 
+import warnings
+
 from alembic.operations import Operations
 from alembic.runtime.migration import HeadMaintainer, MigrationContext, MigrationStep, RevisionStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, bindparam
 
 from {{ cookiecutter.package_name }}.migrations.options import context_options
+
+from schema_snapshot import SchemaSnapshot, differences
 
 
 class RevisionStepper:
@@ -38,6 +42,11 @@ class RevisionStepper:
         """Every revision, oldest first."""
         return list(reversed(list(self.scripts.walk_revisions())))
 
+    def transactional(self) -> bool:
+        """Whether rolling back the connection's transaction undoes schema changes too
+        (SQLite as db.py sets it up, PostgreSQL; not MySQL)."""
+        return bool(self.context.impl.transactional_ddl)
+
     def current(self) -> tuple[str, ...]:
         """What ``alembic_version`` says now, read from the database."""
         return self.context.get_current_heads()
@@ -49,6 +58,10 @@ class RevisionStepper:
         self.run(MigrationStep.downgrade_from_script(self.scripts.revision_map, revision))
 
     def run(self, step: RevisionStep) -> None:
+        # Each step runs as its own `alembic` command would. The context remembers which
+        # PostgreSQL enum types it created, and would not create one again after a
+        # downgrade dropped it.
+        self.context.impl.memo.clear()
         with Operations.context(self.context):
             step.migration_fn()
         self.record(step)
@@ -72,3 +85,49 @@ class RevisionStepper:
         result = self.connection.execute(self.move_version, {"old": old, "new": new})
         assert result.rowcount == 1, f"alembic_version does not hold {old!r}"
         self.heads = {new}
+
+
+def climb_stairway(connection: Connection, scripts: ScriptDirectory) -> str | None:
+    """Up to each revision, down one, compare the schema with before, up again.
+
+    Returns what the first downgrade() that does not undo its upgrade() left behind, or
+    None. The schema snapshot re-reads only what each statement names; should it find a
+    trace, or lose track of the schema (a statement changed a table it does not name), the
+    climb starts over from the empty database and reads the whole schema at every step.
+    """
+    stepper = RevisionStepper(connection, scripts)
+    with SchemaSnapshot(connection) as schema:
+        found = climb(stepper, schema)
+    if found is None or schema.read_everything or not stepper.transactional():
+        return found
+    connection.rollback()  # the climb ran in one transaction: back to the empty database
+    stepper = RevisionStepper(connection, scripts)
+    with SchemaSnapshot(connection, read_everything=True) as schema:
+        found_again = climb(stepper, schema)
+    if found_again is None:
+        warnings.warn(
+            f"The stairway started over, reading the whole schema at every step (slower on "
+            f"a long history; see tests/schema_snapshot.py), because: {found}",
+            stacklevel=2,
+        )
+    return found_again
+
+
+def climb(stepper: RevisionStepper, schema: SchemaSnapshot) -> str | None:
+    for revision in stepper.revisions():
+        stepper.upgrade(revision)
+        stepper.downgrade(revision)
+        left_behind = differences(schema.catch_up())
+        if left_behind:
+            return (
+                f"downgrade() of {revision.revision} does not undo its upgrade(); "
+                f"left behind (before, after): {left_behind}"
+            )
+        stepper.upgrade(revision)
+        schema.catch_up()
+    unnoticed = schema.kept_up()
+    if unnoticed:
+        return f"The schema changed without the statements naming it: {unnoticed}"
+    if set(stepper.current()) != set(stepper.scripts.get_heads()):
+        return f"alembic_version holds {stepper.current()} at the top of the stairway"
+    return None

@@ -1,59 +1,278 @@
-"""A comparable picture of a database schema, cheap enough to take after every revision.
+"""A picture of the database schema, kept current as migration steps run.
 
 It covers tables, columns (type, nullability, default), primary keys, foreign keys,
 indexes, unique and check constraints, and on PostgreSQL enum types and sequences.
+
+The stairway compares the schema before and after every revision, so reading it must
+not cost more as the history grows:
+
+- SQLite keeps the CREATE statement of every table, index and trigger in sqlite_master.
+  All of them, as one string, are one quick query away: read after every step.
+- A database server is asked table by table, and reading 1000 tables after every step
+  would make the check quadratic. A statement changes only what it names, though, so
+  the snapshot notes the words of every statement the connection sends, and re-reads
+  just the tables they name, with the tables whose foreign keys point at those (a
+  rename changes them too). After a statement that can change what it does not name
+  (``DROP ... CASCADE``, ``ALTER TYPE``, a ``DO`` block, ...) it re-reads everything.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, create_engine, inspect
+from sqlalchemy import Connection, MetaData, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql.base import PGInspector
+from sqlalchemy.engine.reflection import Inspector, ObjectKind, ObjectScope
 
-Schema = dict[str, Any]
+# The words of a statement: quoted names ("users", `users`, [users]) and bare words.
+# String literals ('...') are matched too, so that their contents are not taken for words.
+WORD = re.compile(r"""'(?:[^']|'')*'|"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][\w$]*)""")
+# Statements that can change tables without naming them: DROP ... CASCADE (not a foreign
+# key's ON DELETE CASCADE), changes to types and extensions, DO blocks, procedures.
+CHANGES_UNNAMED = re.compile(
+    r"(?<!DELETE )(?<!UPDATE )\bCASCADE\b|\bALTER\s+(TYPE|DOMAIN)\b|\bEXTENSION\b"
+    r"|^\s*(DO|CALL)\b",
+    re.IGNORECASE,
+)
+VERSION_TABLE = "alembic_version"
 
-# SQLite keeps the CREATE statement of every table, index, view and trigger in
-# sqlite_master. A snapshot is all of them in one string, from one query: far cheaper
-# than a row per statement, and it is taken after every revision. Two control
-# characters that SQL text does not contain separate the entries (ASCII 30) and, in
-# each entry, the table's name from the statement (ASCII 31).
-ENTRY, FIELD = chr(30), chr(31)
+# All of SQLite's schema in one string. Two control characters that SQL text does not
+# contain separate the statements (ASCII 30) and, in each, the table's name from the
+# statement (ASCII 31).
+SQLITE = "sqlite schema"
+STATEMENT, FIELD = chr(30), chr(31)
 SQLITE_SCHEMA = """
     SELECT coalesce(group_concat(tbl_name || char(31) || sql, char(30)), '')
     FROM sqlite_master WHERE sql IS NOT NULL
 """
 
+# The base tables among some names, on PostgreSQL and MySQL.
+TABLES_NAMED = text(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = :schema "
+    "AND table_type = 'BASE TABLE' AND table_name IN :names"
+).bindparams(bindparam("names", expanding=True))
 
-def take_snapshot(connection: Connection) -> Schema:
-    """The schema as it is now.
+# PostgreSQL's enum types and sequences: read again after a statement that says TYPE or
+# SEQUENCE. A sequence that belongs to a column (SERIAL, IDENTITY) is left to its table,
+# where it shows in the column's default.
+ENUM_TYPES, SEQUENCES = "enum types", "sequences"
+PG_SEQUENCES = """
+    SELECT c.relname FROM pg_class c
+    WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace
+    AND NOT EXISTS (
+        SELECT FROM pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')
+    )
+    ORDER BY c.relname
+"""
 
-    On SQLite the schema *is* the text of its CREATE statements, one query away; it is
-    described in detail only when two snapshots differ (see ``differences``).
+Changes = dict[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How one table looks (or on PostgreSQL the enum types, or the sequences; or on
+    SQLite the whole schema)."""
+
+    description: Any
+    # The names of its indexes and constraints, and the tables its foreign keys point
+    # at: a statement that names one of them can change this table.
+    related: frozenset[str] = frozenset()
+
+
+class SchemaSnapshot:
+    """The schema, followed statement by statement while the context manager is open.
+
+    ``catch_up`` re-reads what changed since it was last called, and says how.
     """
-    if connection.dialect.name == "sqlite":
-        return {"sqlite": connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one()}
-    return describe(connection)
+
+    def __init__(self, connection: Connection, *, read_everything: bool = False) -> None:
+        self.connection = connection
+        self.read_everything = read_everything or connection.dialect.name == "sqlite"
+        self.entries: dict[str, Entry] = {}
+        self.related: dict[str, set[str]] = {}  # a name -> the tables related to it
+        self.words: set[str] = set()
+        self.everything_changed = False
+        self.reading = False  # while it reads the schema, its own queries are not noted
+        self.remember(self.read(None))
+
+    def __enter__(self) -> SchemaSnapshot:
+        if not self.read_everything:
+            event.listen(self.connection, "before_cursor_execute", self.note_statement)
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        if not self.read_everything:
+            event.remove(self.connection, "before_cursor_execute", self.note_statement)
+
+    def note_statement(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # Its own queries, and Alembic's bookkeeping on alembic_version, change no schema.
+        if self.reading or VERSION_TABLE in statement:
+            return
+        if CHANGES_UNNAMED.search(statement):
+            self.everything_changed = True
+        self.words |= words_of(statement)
+
+    def catch_up(self) -> Changes:
+        """Re-read what the statements since the last call named; return (before, after)
+        for each entry that changed."""
+        if self.read_everything or self.everything_changed:
+            current = self.read(None)
+            keys = self.entries.keys() | current.keys()
+        else:
+            named = self.words.union(*(self.related.get(word, ()) for word in self.words))
+            current = self.read(named)
+            keys = (named & self.entries.keys()) | current.keys()
+        self.words, self.everything_changed = set(), False
+        changes = compare(self.entries, current, keys)
+        for key in keys - current.keys():
+            del self.entries[key]
+        self.remember(current)
+        return changes
+
+    def kept_up(self) -> Changes:
+        """How the snapshot differs from the whole schema read afresh: not at all, unless
+        a statement changed a table in a way the snapshot did not foresee."""
+        if self.read_everything:
+            return {}
+        current = self.read(None)
+        return compare(self.entries, current, self.entries.keys() | current.keys())
+
+    def read(self, names: set[str] | None) -> dict[str, Entry]:
+        self.reading = True
+        try:
+            return read(self.connection, names)
+        finally:
+            self.reading = False
+
+    def remember(self, entries: dict[str, Entry]) -> None:
+        self.entries.update(entries)
+        for key, entry in entries.items():
+            for name in entry.related:
+                self.related.setdefault(name, set()).add(key)
 
 
-def differences(before: Schema, after: Schema) -> dict[str, tuple[Any, Any]]:
-    """What changed between two snapshots, per object; empty when they match."""
-    if before == after:
-        return {}
-    if "sqlite" in before:
-        # Statements can differ in order or in words and still mean the same (a table
-        # that Alembic copied in batch mode is written anew, at the end): describe the
-        # tables whose statements differ, and compare what they mean.
-        old, new = statements_by_table(before["sqlite"]), statements_by_table(after["sqlite"])
-        changed = {table for table in old.keys() | new.keys() if old.get(table) != new.get(table)}
-        before = replay(sql for table in changed for sql in old.get(table, []))
-        after = replay(sql for table in changed for sql in new.get(table, []))
+def compare(before: dict[str, Entry], after: dict[str, Entry], keys: Iterable[str]) -> Changes:
+    """(before, after) descriptions of the entries among ``keys`` that differ."""
     return {
-        name: (before.get(name), after.get(name))
-        for name in sorted(before.keys() | after.keys())
-        if before.get(name) != after.get(name)
+        key: (describe_entry(before.get(key)), describe_entry(after.get(key)))
+        for key in keys
+        if before.get(key) != after.get(key)
     }
+
+
+def describe_entry(entry: Entry | None) -> Any:
+    return None if entry is None else entry.description
+
+
+def words_of(statement: str) -> set[str]:
+    """Every word of a statement, as written and in lower case (unquoted names fold)."""
+    words = {"".join(groups) for groups in WORD.findall(statement)} - {""}
+    return words | {word.lower() for word in words}
+
+
+def read(connection: Connection, names: set[str] | None) -> dict[str, Entry]:
+    """The entries among ``names`` (all of them for None), read from the database."""
+    if connection.dialect.name == "sqlite":
+        return {SQLITE: Entry(connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one())}
+    inspector = inspect(connection)
+    if names is None:
+        entries = describe(inspector)
+    else:
+        schema = connection.dialect.default_schema_name
+        found = connection.execute(TABLES_NAMED, {"schema": schema, "names": sorted(names)})
+        tables = list(found.scalars())
+        entries = describe(inspector, tables) if tables else {}
+    if isinstance(inspector, PGInspector):
+        if names is None or "type" in names:
+            enums = inspector.get_enums(schema="*")
+            entries[ENUM_TYPES] = Entry(sorted(map(repr, enums)))
+        if names is None or "sequence" in names:
+            sequences = connection.exec_driver_sql(PG_SEQUENCES).scalars()
+            entries[SEQUENCES] = Entry(list(sequences))
+    return entries
+
+
+def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str, Entry]:
+    """Every table (or just ``tables``) in detail, read with one query per kind of
+    object where the database allows it (``get_multi_*``), not one per table."""
+    # Names known to be tables: so the database is not asked for the list of all tables.
+    only: dict[str, Any] = (
+        {}
+        if tables is None
+        else {"filter_names": tables, "kind": ObjectKind.ANY, "scope": ObjectScope.ANY}
+    )
+    columns = inspector.get_multi_columns(**only)
+    primary_keys = inspector.get_multi_pk_constraint(**only)
+    foreign_keys = inspector.get_multi_foreign_keys(**only)
+    indexes = inspector.get_multi_indexes(**only)
+    unique_constraints = inspector.get_multi_unique_constraints(**only)
+    check_constraints = inspector.get_multi_check_constraints(**only)
+    entries = {}
+    for key, table_columns in columns.items():  # key: (schema name, table name)
+        named = [*foreign_keys[key], *indexes[key], *unique_constraints[key]]
+        named += [*check_constraints[key], primary_keys[key]]
+        description = {
+            "columns": [
+                (column["name"], str(column["type"]), column["nullable"], column["default"])
+                for column in table_columns
+            ],
+            "primary key": primary_keys[key],
+            "foreign keys": sorted(map(repr, foreign_keys[key])),
+            "indexes": sorted(map(repr, indexes[key])),
+            "unique constraints": sorted(map(repr, unique_constraints[key])),
+            "check constraints": sorted(map(repr, check_constraints[key])),
+        }
+        related = {str(item["name"]) for item in named if item.get("name")}
+        related |= {foreign_key["referred_table"] for foreign_key in foreign_keys[key]}
+        entries[key[1]] = Entry(description, frozenset(related))
+    return entries
+
+
+def differences(changes: Changes) -> Changes:
+    """The changes that alter what the schema means.
+
+    On SQLite, statements can differ in order or in words and still mean the same: a
+    table that Alembic copied in batch mode is written anew, at the end. The tables
+    whose statements differ are described in detail, by running their statements in a
+    scratch database, and compared again.
+    """
+    if SQLITE not in changes:
+        return changes
+    old, new = (statements_by_table(snapshot) for snapshot in changes[SQLITE])
+    changed = {table for table in old.keys() | new.keys() if old.get(table) != new.get(table)}
+    before = replay(sql for table in changed for sql in old.get(table, []))
+    after = replay(sql for table in changed for sql in new.get(table, []))
+    return {
+        table: (before.get(table), after.get(table))
+        for table in sorted(before.keys() | after.keys())
+        if before.get(table) != after.get(table)
+    }
+
+
+def statements_by_table(snapshot: str) -> dict[str, list[str]]:
+    """The statements of a SQLite snapshot, sorted, under the name of their table."""
+    statements: dict[str, list[str]] = {}
+    for entry in filter(None, snapshot.split(STATEMENT)):
+        table, sql = entry.split(FIELD, 1)
+        statements.setdefault(table, []).append(sql)
+    return {table: sorted(sqls) for table, sqls in statements.items()}
+
+
+def replay(statements: Iterable[str]) -> dict[str, Any]:
+    """Describe a SQLite schema by running its CREATE statements in a scratch database."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            for sql in sorted(statements, key=lambda sql: not sql.startswith("CREATE TABLE")):
+                connection.exec_driver_sql(sql)
+            tables = describe(inspect(connection))
+            return {table: entry.description for table, entry in tables.items()}
+    finally:
+        engine.dispose()
 
 
 def same_as_models(connection: Connection, metadata: MetaData) -> bool:
@@ -68,59 +287,9 @@ def same_as_models(connection: Connection, metadata: MetaData) -> bool:
     try:
         with engine.connect() as scratch:
             metadata.create_all(scratch)
-            expected = statements_by_table(take_snapshot(scratch)["sqlite"])
+            expected = statements_by_table(scratch.exec_driver_sql(SQLITE_SCHEMA).scalar_one())
     finally:
         engine.dispose()
-    actual = statements_by_table(take_snapshot(connection)["sqlite"])
-    actual.pop("alembic_version", None)
+    actual = statements_by_table(connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one())
+    actual.pop(VERSION_TABLE, None)
     return actual == expected
-
-
-def statements_by_table(snapshot: str) -> dict[str, list[str]]:
-    """The statements of a SQLite snapshot, sorted, under the name of their table."""
-    statements: dict[str, list[str]] = {}
-    for entry in filter(None, snapshot.split(ENTRY)):
-        table, sql = entry.split(FIELD, 1)
-        statements.setdefault(table, []).append(sql)
-    return {table: sorted(sqls) for table, sqls in statements.items()}
-
-
-def replay(statements: Iterable[str]) -> Schema:
-    """Describe a SQLite schema by running its CREATE statements in a scratch database."""
-    engine = create_engine("sqlite://")
-    try:
-        with engine.connect() as connection:
-            for sql in sorted(statements, key=lambda sql: not sql.startswith("CREATE TABLE")):
-                connection.exec_driver_sql(sql)
-            return describe(connection)
-    finally:
-        engine.dispose()
-
-
-def describe(connection: Connection) -> Schema:
-    """Every table in detail, read with one query per kind of object where the
-    database allows it (``get_multi_*``), not one per table."""
-    inspector = inspect(connection)
-    columns = inspector.get_multi_columns()
-    primary_keys = inspector.get_multi_pk_constraint()
-    foreign_keys = inspector.get_multi_foreign_keys()
-    indexes = inspector.get_multi_indexes()
-    unique_constraints = inspector.get_multi_unique_constraints()
-    check_constraints = inspector.get_multi_check_constraints()
-    schema: Schema = {}
-    for key, table_columns in columns.items():  # key: (schema name, table name)
-        schema[f"table {key[1]}"] = {
-            "columns": [
-                (column["name"], str(column["type"]), column["nullable"], column["default"])
-                for column in table_columns
-            ],
-            "primary key": primary_keys[key],
-            "foreign keys": sorted(map(repr, foreign_keys[key])),
-            "indexes": sorted(map(repr, indexes[key])),
-            "unique constraints": sorted(map(repr, unique_constraints[key])),
-            "check constraints": sorted(map(repr, check_constraints[key])),
-        }
-    if isinstance(inspector, PGInspector):
-        schema["enum types"] = sorted(map(repr, inspector.get_enums(schema="*")))
-        schema["sequences"] = sorted(inspector.get_sequence_names())
-    return schema
