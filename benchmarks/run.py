@@ -2,11 +2,13 @@
 
     python benchmarks/run.py                          # N = 100 and 1000, 5 runs each
     python benchmarks/run.py --sizes 5 --runs 1       # a quick smoke run
+    python benchmarks/run.py --server postgresql://postgres@127.0.0.1:5432/postgres
 
-For each N it bakes the template (default answers: SQLite, sync), grows the project to N
-revisions that each create a table, with a model for each table so that both tools'
-"models match the migrations" checks pass, and times two pytest runs, in the same
-virtualenv, on the same database fixture (the project's temporary SQLite file):
+For each N it bakes the template (default answers: SQLite, sync; with --server, a project
+for that server's database), grows the project to N revisions that each create a table,
+with a model for each table so that both tools' "models match the migrations" checks pass,
+and times two pytest runs, in the same virtualenv, on the same database fixture (the
+project's temporary SQLite file, or a throw-away database on the server):
 
 * the project's own migration checks: ``tests/test_migrations.py``;
 * pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``.
@@ -28,6 +30,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cookiecutter.main import cookiecutter
 
@@ -138,7 +141,8 @@ def main() -> None:
     options = parse_arguments()
     workdir = options.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    projects = {size: bake(workdir / f"n{size}", size) for size in options.sizes}
+    database = "sqlite" if options.server is None else database_of(options.server)
+    projects = {size: bake(workdir / f"n{size}", size, database) for size in options.sizes}
     python = make_virtualenv(
         (options.venv or workdir / "venv").resolve(),
         [*requirements(projects[options.sizes[0]]), options.pytest_alembic],
@@ -147,16 +151,17 @@ def main() -> None:
     timings = {(size, tool): Timings() for size in options.sizes for tool in TOOLS}
     for size, project in projects.items():
         # One untimed run compiles the revision files to bytecode, as on any second run.
-        timed_pytest(python, project, TOOLS["project checks"])
+        timed_pytest(python, project, TOOLS["project checks"], options.server)
         # Alternate the tools, so that a busy moment on the machine slows both alike.
         for _ in range(options.runs):
             for tool, tests in TOOLS.items():
-                wall, cpu = timed_pytest(python, project, tests)
+                wall, cpu = timed_pytest(python, project, tests, options.server)
                 timings[size, tool].wall.append(wall)
                 timings[size, tool].cpu.append(cpu)
                 print(f"N={size:<5} {tool:<15} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
 
-    table = report(options.sizes, timings, options.runs, python)
+    where = "SQLite, temporary file" if options.server is None else f"{database} server"
+    table = report(options.sizes, timings, options.runs, python, where)
     (workdir / "results.md").write_text(table)
     print()
     print(table, end="")
@@ -173,17 +178,25 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--venv", type=Path, help="virtualenv to use (default: workdir/venv)")
     parser.add_argument("--pytest-alembic", default=PYTEST_ALEMBIC, help="pip requirement")
+    parser.add_argument(
+        "--server", help="a PostgreSQL or MySQL server URL to test on, instead of SQLite"
+    )
     options = parser.parse_args()
     options.sizes = sorted(set(options.sizes))
+    if options.server is not None and database_of(options.server) not in ("postgresql", "mysql"):
+        parser.error("--server must be a postgresql:// or mysql:// URL")
     if options.sizes[0] < 2:
         parser.error("--sizes must be at least 2 (the template ships one revision)")
     return options
 
 
-def bake(where: Path, size: int) -> Path:
-    """A freshly baked project, grown to ``size`` revisions."""
+def bake(where: Path, size: int, database: str = "sqlite") -> Path:
+    """A freshly baked project for ``database``, grown to ``size`` revisions."""
     shutil.rmtree(where, ignore_errors=True)
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(where)))
+    answers = {"database": database}
+    project = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(where), extra_context=answers)
+    )
     package = next((project / "src").iterdir())
     versions = package / "migrations" / "versions"
     models = ["from sqlalchemy import String", "from sqlalchemy.orm import Mapped, mapped_column"]
@@ -197,6 +210,12 @@ def bake(where: Path, size: int) -> Path:
         init.write(f"from {package.name}.models import benchmark_tables  # noqa: E402\n")
     (project / "tests" / "test_pytest_alembic.py").write_text(PYTEST_ALEMBIC_CHECKS)
     return project
+
+
+def database_of(url: str) -> str:
+    """The template's answer for the database a server URL points at."""
+    scheme = urlsplit(url).scheme.split("+")[0]
+    return {"postgres": "postgresql", "mariadb": "mysql"}.get(scheme, scheme)
 
 
 def requirements(project: Path) -> list[str]:
@@ -225,10 +244,14 @@ def make_virtualenv(venv: Path, packages: list[str]) -> Path:
     return python
 
 
-def timed_pytest(python: Path, project: Path, tests: list[str]) -> tuple[float, float]:
+def timed_pytest(
+    python: Path, project: Path, tests: list[str], server: str | None
+) -> tuple[float, float]:
     """Run the tests; return their wall-clock and CPU seconds. Stops on failure."""
     env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update(PYTHONPATH=str(project / "src"), VIRTUAL_ENV=str(python.parent.parent))
+    if server is not None:
+        env["TEST_DATABASE_URL"] = server
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
@@ -248,7 +271,11 @@ def timed_pytest(python: Path, project: Path, tests: list[str]) -> tuple[float, 
 
 
 def report(
-    sizes: list[int], timings: dict[tuple[int, str], Timings], runs: int, python: Path
+    sizes: list[int],
+    timings: dict[tuple[int, str], Timings],
+    runs: int,
+    python: Path,
+    where: str,
 ) -> str:
     """The results as a Markdown table: medians, the speed-up, and the growth with N."""
     ours, theirs = TOOLS
@@ -275,7 +302,7 @@ def report(
     lines += [
         "",
         f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets. "
-        f"SQLite, temporary file; {versions}.",
+        f"{where}; {versions}.",
     ]
     return "\n".join(lines) + "\n"
 

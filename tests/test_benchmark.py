@@ -1,7 +1,8 @@
 """The benchmark (benchmarks/run.py) works end to end, at a size small enough for every run.
 
 No timing is asserted: this only proves that it bakes, grows the history, installs, runs
-both tools' checks to a pass (it stops on the first failure) and prints its table.
+both tools' checks to a pass (it stops on the first failure) and prints its table, on
+SQLite and on a PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+from conftest import server_url
 from filelock import FileLock
 from helpers import CACHE, TEMPLATE, run
 
 
-def test_benchmark_smoke_run_prints_the_table(tmp_path: Path) -> None:
-    venv = CACHE / "benchmark-venv"  # kept between runs; rebuilt when its requirements change
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_benchmark_smoke_run_prints_the_table(database: str, tmp_path: Path) -> None:
+    server = server_url(database)
+    venv = CACHE / f"benchmark-venv-{database}"  # kept; rebuilt when its requirements change
     CACHE.mkdir(exist_ok=True)
     with FileLock(f"{venv}.lock"):
         result = run(
@@ -23,6 +28,7 @@ def test_benchmark_smoke_run_prints_the_table(tmp_path: Path) -> None:
                 TEMPLATE / "benchmarks" / "run.py",
                 *("--sizes", "3", "6", "--runs", "1"),
                 *("--workdir", tmp_path, "--venv", venv),
+                *(("--server", server) if server else ()),
             ],
             cwd=tmp_path,
         )
@@ -32,6 +38,7 @@ def test_benchmark_smoke_run_prints_the_table(tmp_path: Path) -> None:
     assert "| 3 |" in table
     assert "| 6 |" in table
     assert "| time(6) / time(3) |" in table
+    assert ("SQLite, temporary file" if server is None else "postgresql server") in table
     # The grown project really has the history the table claims.
     versions = next((tmp_path / "n6").glob("*/src/*/migrations/versions"))
     assert len(list(versions.glob("0*.py"))) == 6
