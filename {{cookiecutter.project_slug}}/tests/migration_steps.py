@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam
 
 from {{ cookiecutter.package_name }}.migrations.options import context_options
 
-from schema_snapshot import SchemaSnapshot, differences
+from schema_snapshot import SchemaSnapshot
 
 
 class RevisionStepper:
@@ -117,7 +117,7 @@ def climb(stepper: RevisionStepper, schema: SchemaSnapshot) -> str | None:
     for revision in stepper.revisions():
         stepper.upgrade(revision)
         stepper.downgrade(revision)
-        left_behind = differences(schema.catch_up())
+        left_behind = schema.differences(schema.catch_up())
         if left_behind:
             return (
                 f"downgrade() of {revision.revision} does not undo its upgrade(); "

@@ -1,26 +1,24 @@
-"""A picture of the database schema, kept current as migration steps run.
+"""A picture of the database schema, table by table, kept current as migration steps run.
 
 It covers tables, columns (type, nullability, default), primary keys, foreign keys,
 indexes, unique and check constraints, and on PostgreSQL enum types and sequences.
 
-The stairway compares the schema before and after every revision, so reading it must
-not cost more as the history grows:
-
-- SQLite keeps the CREATE statement of every table, index and trigger in sqlite_master.
-  All of them, as one string, are one quick query away: read after every step.
-- A database server is asked table by table, and reading 1000 tables after every step
-  would make the check quadratic. A statement changes only what it names, though, so
-  the snapshot notes the words of every statement the connection sends, and re-reads
-  just the tables they name, with the tables whose foreign keys point at those (a
-  rename changes them too). After a statement that can change what it does not name
-  (``DROP ... CASCADE``, ``ALTER TYPE``, a ``DO`` block, ...) it re-reads everything.
+The stairway compares the schema before and after every revision. Reading all of it each
+time would make the check slow on a long history (with 1000 tables, every step would read
+1000 tables), but a statement changes only what it names. So the snapshot notes the words
+of every statement the connection sends, and re-reads just the tables they name, with the
+tables related to them (an index named in DROP INDEX, a table whose foreign key points at
+a renamed one). On SQLite it finds those tables' CREATE statements in sqlite_master by
+their row ids, and new ones above the highest id it has seen. After a statement that can
+change what it does not name (``DROP ... CASCADE``, ``ALTER TYPE``, a ``DO`` block, ...),
+it re-reads everything.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, bindparam, create_engine, event, inspect, text
@@ -39,15 +37,10 @@ CHANGES_UNNAMED = re.compile(
 )
 VERSION_TABLE = "alembic_version"
 
-# All of SQLite's schema in one string. Two control characters that SQL text does not
-# contain separate the statements (ASCII 30) and, in each, the table's name from the
-# statement (ASCII 31).
-SQLITE = "sqlite schema"
-STATEMENT, FIELD = chr(30), chr(31)
-SQLITE_SCHEMA = """
-    SELECT coalesce(group_concat(tbl_name || char(31) || sql, char(30)), '')
-    FROM sqlite_master WHERE sql IS NOT NULL
-"""
+# SQLite keeps the CREATE statement of every table, index and trigger in sqlite_master,
+# one row each; a table's statements describe it.
+SQLITE_ROWS = "SELECT rowid, tbl_name, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+REFERENCES = re.compile(r"\bREFERENCES\s+", re.IGNORECASE)
 
 # The base tables among some names, on PostgreSQL and MySQL.
 TABLES_NAMED = text(
@@ -74,13 +67,14 @@ Changes = dict[str, tuple[Any, Any]]
 
 @dataclass(frozen=True)
 class Entry:
-    """How one table looks (or on PostgreSQL the enum types, or the sequences; or on
-    SQLite the whole schema)."""
+    """How one table looks (or on PostgreSQL, the enum types or the sequences)."""
 
     description: Any
     # The names of its indexes and constraints, and the tables its foreign keys point
     # at: a statement that names one of them can change this table.
     related: frozenset[str] = frozenset()
+    # On SQLite, the ids of its rows in sqlite_master.
+    rowids: frozenset[int] = field(default=frozenset(), compare=False)
 
 
 class SchemaSnapshot:
@@ -91,8 +85,9 @@ class SchemaSnapshot:
 
     def __init__(self, connection: Connection, *, read_everything: bool = False) -> None:
         self.connection = connection
-        self.read_everything = read_everything or connection.dialect.name == "sqlite"
+        self.read_everything = read_everything
         self.entries: dict[str, Entry] = {}
+        self.top_rowid = 0  # on SQLite: rows above it in sqlite_master are new
         self.related: dict[str, set[str]] = {}  # a name -> the tables related to it
         self.words: set[str] = set()
         self.everything_changed = False
@@ -144,15 +139,48 @@ class SchemaSnapshot:
     def read(self, names: set[str] | None) -> dict[str, Entry]:
         self.reading = True
         try:
-            return read(self.connection, names)
+            if self.connection.dialect.name == "sqlite":
+                return read_sqlite(self.sqlite_rows(names))
+            return read_server(self.connection, names)
         finally:
             self.reading = False
+
+    def sqlite_rows(self, names: set[str] | None) -> Iterable[Any]:
+        """The rows in sqlite_master of the known tables among ``names``, and every row
+        added since the last read: those have higher ids (all rows, for None)."""
+        if names is None:
+            return self.connection.exec_driver_sql(SQLITE_ROWS)
+        known = names & self.entries.keys()
+        rowids = [rowid for table in known for rowid in self.entries[table].rowids]
+        listed = ", ".join("?" * len(rowids))
+        return self.connection.exec_driver_sql(
+            f"{SQLITE_ROWS} AND (rowid > ? OR rowid IN ({listed}))", (self.top_rowid, *rowids)
+        )
 
     def remember(self, entries: dict[str, Entry]) -> None:
         self.entries.update(entries)
         for key, entry in entries.items():
             for name in entry.related:
                 self.related.setdefault(name, set()).add(key)
+            self.top_rowid = max(self.top_rowid, *entry.rowids, 0)
+
+    def differences(self, changes: Changes) -> Changes:
+        """The changes that alter what the schema means.
+
+        On SQLite, a table's statements can differ in words and still mean the same: a
+        table that Alembic copied in batch mode is written anew. Tables whose statements
+        differ are described in detail, by running the statements in a scratch database,
+        and compared again.
+        """
+        if not changes or self.connection.dialect.name != "sqlite":
+            return changes
+        before = replay(sql for old, _ in changes.values() for sql in old or ())
+        after = replay(sql for _, new in changes.values() for sql in new or ())
+        return {
+            table: (before.get(table), after.get(table))
+            for table in sorted(before.keys() | after.keys())
+            if before.get(table) != after.get(table)
+        }
 
 
 def compare(before: dict[str, Entry], after: dict[str, Entry], keys: Iterable[str]) -> Changes:
@@ -174,10 +202,34 @@ def words_of(statement: str) -> set[str]:
     return words | {word.lower() for word in words}
 
 
-def read(connection: Connection, names: set[str] | None) -> dict[str, Entry]:
+def read_sqlite(rows: Iterable[Any]) -> dict[str, Entry]:
+    """SQLite's tables, from their rows in sqlite_master."""
+    tables: dict[str, list[Any]] = {}
+    for row in rows:
+        tables.setdefault(row.tbl_name, []).append(row)
+    return {
+        table: Entry(
+            tuple(sorted(row.sql for row in rows)),
+            related=frozenset(
+                {row.name for row in rows} - {table}
+                | {name for row in rows for name in referenced_tables(row.sql)}
+            ),
+            rowids=frozenset(row.rowid for row in rows),
+        )
+        for table, rows in tables.items()
+    }
+
+
+def referenced_tables(sql: str) -> Iterator[str]:
+    """The tables that the ``REFERENCES`` clauses of a statement point at."""
+    for found in REFERENCES.finditer(sql):
+        word = WORD.match(sql, found.end())
+        if word:
+            yield "".join(group or "" for group in word.groups())
+
+
+def read_server(connection: Connection, names: set[str] | None) -> dict[str, Entry]:
     """The entries among ``names`` (all of them for None), read from the database."""
-    if connection.dialect.name == "sqlite":
-        return {SQLITE: Entry(connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one())}
     inspector = inspect(connection)
     if names is None:
         entries = describe(inspector)
@@ -232,36 +284,6 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
     return entries
 
 
-def differences(changes: Changes) -> Changes:
-    """The changes that alter what the schema means.
-
-    On SQLite, statements can differ in order or in words and still mean the same: a
-    table that Alembic copied in batch mode is written anew, at the end. The tables
-    whose statements differ are described in detail, by running their statements in a
-    scratch database, and compared again.
-    """
-    if SQLITE not in changes:
-        return changes
-    old, new = (statements_by_table(snapshot) for snapshot in changes[SQLITE])
-    changed = {table for table in old.keys() | new.keys() if old.get(table) != new.get(table)}
-    before = replay(sql for table in changed for sql in old.get(table, []))
-    after = replay(sql for table in changed for sql in new.get(table, []))
-    return {
-        table: (before.get(table), after.get(table))
-        for table in sorted(before.keys() | after.keys())
-        if before.get(table) != after.get(table)
-    }
-
-
-def statements_by_table(snapshot: str) -> dict[str, list[str]]:
-    """The statements of a SQLite snapshot, sorted, under the name of their table."""
-    statements: dict[str, list[str]] = {}
-    for entry in filter(None, snapshot.split(STATEMENT)):
-        table, sql = entry.split(FIELD, 1)
-        statements.setdefault(table, []).append(sql)
-    return {table: sorted(sqls) for table, sqls in statements.items()}
-
-
 def replay(statements: Iterable[str]) -> dict[str, Any]:
     """Describe a SQLite schema by running its CREATE statements in a scratch database."""
     engine = create_engine("sqlite://")
@@ -287,9 +309,9 @@ def same_as_models(connection: Connection, metadata: MetaData) -> bool:
     try:
         with engine.connect() as scratch:
             metadata.create_all(scratch)
-            expected = statements_by_table(scratch.exec_driver_sql(SQLITE_SCHEMA).scalar_one())
+            expected = read_sqlite(scratch.exec_driver_sql(SQLITE_ROWS))
     finally:
         engine.dispose()
-    actual = statements_by_table(connection.exec_driver_sql(SQLITE_SCHEMA).scalar_one())
+    actual = read_sqlite(connection.exec_driver_sql(SQLITE_ROWS))
     actual.pop(VERSION_TABLE, None)
     return actual == expected
