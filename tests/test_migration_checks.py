@@ -58,6 +58,19 @@ def downgrade() -> None:
         batch.drop_column("age")
 """
 
+# SQLite: the first AUTOINCREMENT table makes SQLite create its sqlite_sequence table, which
+# stays when the table is dropped.
+AUTOINCREMENT_TABLE = """
+def upgrade() -> None:
+    op.create_table(
+        "counters", sa.Column("id", sa.Integer(), primary_key=True), sqlite_autoincrement=True
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("counters")
+"""
+
 # A foreign key to users; then users is renamed, which changes the foreign key too.
 REFERENCING_TABLE = """
 def upgrade() -> None:
@@ -253,6 +266,11 @@ def test_table_copied_in_batch_mode_both_ways_passes(project: BakedProject) -> N
     # Offline mode cannot copy a table, and at head `users` has a column its model lacks.
     output = run_migration_checks(project, "-k", "not offline and not models_match")
     assert "4 passed" in output, output
+
+
+def test_autoincrement_table_passes(project: BakedProject) -> None:
+    add_history(project, AUTOINCREMENT_TABLE)
+    assert_passes_quickly(run_stairway(project))
 
 
 @pytest.mark.parametrize("project", DATABASES, indirect=True)

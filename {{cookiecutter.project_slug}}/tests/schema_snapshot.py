@@ -38,8 +38,12 @@ CHANGES_UNNAMED = re.compile(
 VERSION_TABLE = "alembic_version"
 
 # SQLite keeps the CREATE statement of every table, index and trigger in sqlite_master,
-# one row each; a table's statements describe it.
-SQLITE_ROWS = "SELECT rowid, tbl_name, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+# one row each; a table's statements describe it. SQLite's own tables are left out:
+# sqlite_sequence, made for the first AUTOINCREMENT table, stays for good.
+SQLITE_ROWS = r"""
+    SELECT rowid, tbl_name, name, sql FROM sqlite_master
+    WHERE sql IS NOT NULL AND tbl_name NOT LIKE 'sqlite\_%' ESCAPE '\'
+"""
 REFERENCES = re.compile(r"\bREFERENCES\s+", re.IGNORECASE)
 
 # The base tables among some names, on PostgreSQL and MySQL.
