@@ -1,7 +1,9 @@
 """A picture of the database schema, table by table, kept current as migration steps run.
 
-It covers tables, columns (type, nullability, default), primary keys, foreign keys,
-indexes, unique and check constraints, and on PostgreSQL enum types and sequences.
+It covers the tables of the default schema: their columns (type, nullability, default,
+identity, comment; not their order, which a downgrade that adds back a dropped column
+cannot restore), primary keys, foreign keys, indexes, unique and check constraints, and
+comments; on SQLite also triggers and views; on PostgreSQL also enum types and sequences.
 
 The stairway compares the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
@@ -17,7 +19,7 @@ it re-reads everything.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +47,8 @@ SQLITE_ROWS = r"""
     WHERE sql IS NOT NULL AND tbl_name NOT LIKE 'sqlite\_%' ESCAPE '\'
 """
 REFERENCES = re.compile(r"\bREFERENCES\s+", re.IGNORECASE)
+TABLE_OR_INDEX = re.compile(r"\s*CREATE\s+(UNIQUE\s+)?(TABLE|INDEX)\b", re.IGNORECASE)
+AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
 
 # The base tables among some names, on PostgreSQL and MySQL.
 TABLES_NAMED = text(
@@ -54,8 +58,8 @@ TABLES_NAMED = text(
 
 # PostgreSQL's enum types and sequences: read again after a statement that says TYPE or
 # SEQUENCE. A sequence that belongs to a column (SERIAL, IDENTITY) is left to its table,
-# where it shows in the column's default.
-ENUM_TYPES, SEQUENCES = "enum types", "sequences"
+# where it shows in the column's default or identity.
+ENUM_TYPES, SEQUENCES = "<enum types>", "<sequences>"  # not names a table would take
 PG_SEQUENCES = """
     SELECT c.relname FROM pg_class c
     WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace
@@ -91,7 +95,7 @@ class SchemaSnapshot:
         self.connection = connection
         self.read_everything = read_everything
         self.entries: dict[str, Entry] = {}
-        self.top_rowid = 0  # on SQLite: rows above it in sqlite_master are new
+        self.top_rowid = 0  # on SQLite: the highest row id in sqlite_master when last read
         self.related: dict[str, set[str]] = {}  # a name -> the tables related to it
         self.words: set[str] = set()
         self.everything_changed = False
@@ -122,7 +126,7 @@ class SchemaSnapshot:
             current = self.read(None)
             keys = self.entries.keys() | current.keys()
         else:
-            named = self.words.union(*(self.related.get(word, ()) for word in self.words))
+            named = self.words | self.related_to(self.words)
             current = self.read(named)
             keys = (named & self.entries.keys()) | current.keys()
         self.words, self.everything_changed = set(), False
@@ -132,7 +136,11 @@ class SchemaSnapshot:
         self.remember(current)
         return changes
 
-    def kept_up(self) -> Changes:
+    def related_to(self, names: set[str]) -> set[str]:
+        """The tables that own one of ``names`` (an index, a constraint) or refer to it."""
+        return {table for name in names for table in self.related.get(name, ())}
+
+    def unnoticed_changes(self) -> Changes:
         """How the snapshot differs from the whole schema read afresh: not at all, unless
         a statement changed a table in a way the snapshot did not foresee."""
         if self.read_everything:
@@ -149,37 +157,45 @@ class SchemaSnapshot:
         finally:
             self.reading = False
 
-    def sqlite_rows(self, names: set[str] | None) -> Iterable[Any]:
+    def sqlite_rows(self, names: set[str] | None) -> Sequence[Any]:
         """The rows in sqlite_master of the known tables among ``names``, and every row
-        added since the last read: those have higher ids (all rows, for None)."""
+        added since the last read (all rows, for None).
+
+        SQLite numbers a new row one past the highest row id at the time, so a row added
+        since the last read has a higher id than any row then; or else it takes the id of
+        a row dropped since, which belonged to a table a statement named.
+        """
         if names is None:
-            return self.connection.exec_driver_sql(SQLITE_ROWS)
-        known = names & self.entries.keys()
-        rowids = [rowid for table in known for rowid in self.entries[table].rowids]
-        listed = ", ".join("?" * len(rowids))
-        return self.connection.exec_driver_sql(
-            f"{SQLITE_ROWS} AND (rowid > ? OR rowid IN ({listed}))", (self.top_rowid, *rowids)
-        )
+            rows = self.connection.exec_driver_sql(SQLITE_ROWS).all()
+        else:
+            known = names & self.entries.keys()
+            rowids = [rowid for table in known for rowid in self.entries[table].rowids]
+            listed = ", ".join("?" * len(rowids))
+            rows = self.connection.exec_driver_sql(
+                f"{SQLITE_ROWS} AND (rowid > ? OR rowid IN ({listed}))",
+                (self.top_rowid, *rowids),
+            ).all()
+        top = self.connection.exec_driver_sql("SELECT max(rowid) FROM sqlite_master")
+        self.top_rowid = top.scalar_one() or 0
+        return rows
 
     def remember(self, entries: dict[str, Entry]) -> None:
         self.entries.update(entries)
         for key, entry in entries.items():
             for name in entry.related:
                 self.related.setdefault(name, set()).add(key)
-            self.top_rowid = max(self.top_rowid, *entry.rowids, 0)
 
     def differences(self, changes: Changes) -> Changes:
         """The changes that alter what the schema means.
 
         On SQLite, a table's statements can differ in words and still mean the same: a
-        table that Alembic copied in batch mode is written anew. Tables whose statements
-        differ are described in detail, by running the statements in a scratch database,
-        and compared again.
+        table that Alembic copied in batch mode is written anew. They are compared by
+        what they mean instead (see ``sqlite_meaning``).
         """
         if not changes or self.connection.dialect.name != "sqlite":
             return changes
-        before = replay(sql for old, _ in changes.values() for sql in old or ())
-        after = replay(sql for _, new in changes.values() for sql in new or ())
+        before = sqlite_meaning({table: old or () for table, (old, _) in changes.items()})
+        after = sqlite_meaning({table: new or () for table, (_, new) in changes.items()})
         return {
             table: (before.get(table), after.get(table))
             for table in sorted(before.keys() | after.keys())
@@ -215,7 +231,7 @@ def read_sqlite(rows: Iterable[Any]) -> dict[str, Entry]:
         table: Entry(
             tuple(sorted(row.sql for row in rows)),
             related=frozenset(
-                {row.name for row in rows} - {table}
+                ({row.name for row in rows} - {table})
                 | {name for row in rows for name in referenced_tables(row.sql)}
             ),
             rowids=frozenset(row.rowid for row in rows),
@@ -267,25 +283,57 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
     indexes = inspector.get_multi_indexes(**only)
     unique_constraints = inspector.get_multi_unique_constraints(**only)
     check_constraints = inspector.get_multi_check_constraints(**only)
+    has_comments = inspector.dialect.supports_comments  # SQLite has none
+    comments = inspector.get_multi_table_comment(**only) if has_comments else {}
+    options = inspector.get_multi_table_options(**only)
     entries = {}
     for key, table_columns in columns.items():  # key: (schema name, table name)
         named = [*foreign_keys[key], *indexes[key], *unique_constraints[key]]
         named += [*check_constraints[key], primary_keys[key]]
         description = {
-            "columns": [
-                (column["name"], str(column["type"]), column["nullable"], column["default"])
-                for column in table_columns
-            ],
+            "columns": sorted(describe_column(column) for column in table_columns),
             "primary key": primary_keys[key],
             "foreign keys": sorted(map(repr, foreign_keys[key])),
             "indexes": sorted(map(repr, indexes[key])),
             "unique constraints": sorted(map(repr, unique_constraints[key])),
             "check constraints": sorted(map(repr, check_constraints[key])),
+            "comment": comments.get(key),
+            "options": options[key],
         }
         related = {str(item["name"]) for item in named if item.get("name")}
         related |= {foreign_key["referred_table"] for foreign_key in foreign_keys[key]}
         entries[key[1]] = Entry(description, frozenset(related))
     return entries
+
+
+def describe_column(column: Any) -> tuple[Any, ...]:
+    """A column's name, type, nullability and default, and whatever else is reflected
+    of it (identity, comment, a computed expression)."""
+    details = (column["name"], str(column["type"]), column["nullable"], column["default"])
+    extras = ("identity", "comment", "computed", "autoincrement")
+    return (*details, *(repr(column[extra]) for extra in extras if extra in column))
+
+
+def sqlite_meaning(tables: dict[str, Iterable[str]]) -> dict[str, Any]:
+    """What the SQLite statements of some tables mean, table by table.
+
+    Tables and indexes are described by SQLAlchemy's reflection, after their statements
+    ran in a scratch database; with what reflection leaves out: AUTOINCREMENT, and the
+    text of triggers and views.
+    """
+    statements = {table: list(sqls) for table, sqls in tables.items()}
+    all_statements = [sql for sqls in statements.values() for sql in sqls]
+    described = replay(sql for sql in all_statements if TABLE_OR_INDEX.match(sql))
+    meaning = {}
+    for table, sqls in statements.items():
+        others = sorted(sql for sql in sqls if not TABLE_OR_INDEX.match(sql))
+        if table in described or others:
+            meaning[table] = {
+                **described.get(table, {}),
+                "autoincrement": any(AUTOINCREMENT.search(sql) for sql in sqls),
+                "triggers and views": others,
+            }
+    return meaning
 
 
 def replay(statements: Iterable[str]) -> dict[str, Any]:
