@@ -4,6 +4,9 @@ It covers the tables of the default schema: their columns (type, nullability, de
 identity, comment; not their order, which a downgrade that adds back a dropped column
 cannot restore), primary keys, foreign keys, indexes, unique and check constraints, and
 comments; on SQLite also triggers and views; on PostgreSQL also enum types and sequences.
+It does not see views and triggers on PostgreSQL and MySQL, other schemas, or, on SQLite,
+what SQLAlchemy cannot read back from a table (a column's collation, an index on an
+expression).
 
 The stairway compares the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
@@ -11,7 +14,7 @@ time would make the check slow on a long history (with 1000 tables, every step w
 of every statement the connection sends, and re-reads just the tables they name, with the
 tables related to them (an index named in DROP INDEX, a table whose foreign key points at
 a renamed one). On SQLite it finds those tables' CREATE statements in sqlite_master by
-their row ids, and new ones above the highest id it has seen. After a statement that can
+their row ids, and new ones above the highest id at its last read. After a statement that can
 change what it does not name (``DROP ... CASCADE``, ``ALTER TYPE``, a ``DO`` block, ...),
 it re-reads everything.
 """
