@@ -170,25 +170,15 @@ class SchemaSnapshot:
         since the last read has a higher id than any row then; or else it takes the id of
         a row dropped since, which belonged to a table a statement named.
         """
-        query: str = SQLITE_ROWS
-        parameters: tuple[int, ...] = ()
-        if names is not None:
-            known = names & self.entries.keys()
-            rowids = [rowid for table in known for rowid in self.entries[table].rowids]
-            listed = ", ".join("?" * len(rowids))
-            query += f" AND (rowid > ? OR rowid IN ({listed}))"
-            parameters = (self.top_rowid, *rowids)
-        # The driver's own cursor: these two small queries run after every step, and
-        # through SQLAlchemy they took twice as long.
-        cursor = self.connection.connection.cursor()
-        try:
-            cursor.execute(query, parameters)
-            rows: list[SqliteRow] = list(cursor.fetchall())
-            cursor.execute(SQLITE_TOP_ROWID)
-            ((top,),) = cursor.fetchall()
-            self.top_rowid = top or 0
-        finally:
-            cursor.close()
+        if names is None:
+            rows, self.top_rowid = sqlite_master(self.connection)
+            return rows
+        known = names & self.entries.keys()
+        rowids = [rowid for table in known for rowid in self.entries[table].rowids]
+        listed = ", ".join("?" * len(rowids))
+        rows, self.top_rowid = sqlite_master(
+            self.connection, f"rowid > ? OR rowid IN ({listed})", (self.top_rowid, *rowids)
+        )
         return rows
 
     def remember(self, entries: dict[str, Entry]) -> None:
@@ -232,6 +222,25 @@ def words_of(statement: str) -> set[str]:
     """Every word of a statement, as written and in lower case (unquoted names fold)."""
     words = {"".join(groups) for groups in WORD.findall(statement)} - {""}
     return words | {word.lower() for word in words}
+
+
+def sqlite_master(
+    connection: Connection, condition: str = "1", parameters: tuple[int, ...] = ()
+) -> tuple[list[SqliteRow], int]:
+    """The rows of sqlite_master that meet ``condition``, and its highest row id.
+
+    Read through the driver's own cursor: these two small queries run after every step,
+    and through SQLAlchemy they took twice as long.
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"{SQLITE_ROWS} AND ({condition})", parameters)
+        rows: list[SqliteRow] = list(cursor.fetchall())
+        cursor.execute(SQLITE_TOP_ROWID)
+        ((top,),) = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows, top or 0
 
 
 def read_sqlite(rows: Iterable[SqliteRow]) -> dict[str, Entry]:
@@ -373,9 +382,9 @@ def same_as_models(connection: Connection, metadata: MetaData) -> bool:
     try:
         with engine.connect() as scratch:
             metadata.create_all(scratch)
-            expected = read_sqlite(scratch.exec_driver_sql(SQLITE_ROWS))
+            expected = read_sqlite(sqlite_master(scratch)[0])
     finally:
         engine.dispose()
-    actual = read_sqlite(connection.exec_driver_sql(SQLITE_ROWS))
+    actual = read_sqlite(sqlite_master(connection)[0])
     actual.pop(VERSION_TABLE, None)
     return actual == expected
