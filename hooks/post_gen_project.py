@@ -24,7 +24,6 @@ VARIANT_FILES: list[VariantFile] = [
     ("async", True, f"{PACKAGE}/migrations/env_async.py", f"{PACKAGE}/migrations/env.py"),
     ("async", True, "tests/conftest_async.py", "tests/conftest.py"),
     ("async", True, "tests/test_db_async.py", "tests/test_db.py"),
-    ("async", True, "tests/test_env_async.py", None),
 ]
 
 

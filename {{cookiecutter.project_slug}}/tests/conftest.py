@@ -8,7 +8,7 @@ and each test gets a throw-away database created on it and dropped afterwards.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,14 @@ from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Calls a function with a connection to the test's database.
+OnDatabase = Callable[[Callable[[Connection], None]], None]
+
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Keep Python's garbage collector off the objects that live all run long.
-
-    Once the tests are collected, the models and every imported module are loaded, and
-    they stay until pytest exits. Frozen, they are no longer scanned at each full garbage
-    collection: with 1000 models and revisions, that scanning took a quarter of the
-    migration checks' time.
-    """
+    """Keep Python's garbage collector off the objects that live all run long (the models,
+    every module): with a thousand models and revisions, scanning them again and again at
+    each full collection took a quarter of the migration checks' time."""
     gc.freeze()
 
 
@@ -49,9 +48,14 @@ def engine(database_url: URL) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as connection:
-        yield connection
+def on_database(engine: Engine) -> OnDatabase:
+    """Call a function with a connection to the test's database."""
+
+    def call(function: Callable[[Connection], None]) -> None:
+        with engine.connect() as connection:
+            function(connection)
+
+    return call
 
 
 @pytest.fixture

@@ -4,34 +4,34 @@ By default that is a temporary SQLite file. Set ``TEST_DATABASE_URL`` to a serve
 ``postgresql://postgres@localhost:5432/postgres`` or ``mysql://root@localhost:3306/test``,
 and each test gets a throw-away database created on it and dropped afterwards.
 
-Two engines reach that database. ``async_engine`` is the application's own, with its async
-driver. ``engine`` (and ``connection``) use the blocking driver of the same database
-(the standard library's sqlite3, psycopg, PyMySQL): the migration checks step through
-revisions and inspect the schema with Alembic's and SQLAlchemy's blocking APIs, and the
-revision files run the same whichever driver carries their SQL. env.py is checked on the
-async driver in tests/test_env.py and tests/test_env_async.py.
+Everything runs on the project's async driver, as in production; the migrations run inside
+``AsyncConnection.run_sync`` (see migrations/env.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Connection, Engine, create_engine
+from sqlalchemy import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 from scratch_databases import empty_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The blocking driver of each database, installed next to its async driver.
+# Calls a function with a connection to the test's database.
+OnDatabase = Callable[[Callable[[Connection], None]], None]
+
+# The blocking driver of each database, installed next to its async driver: only to create
+# and drop the tests' throw-away databases.
 BLOCKING_DRIVERS = {
     "sqlite": "pysqlite",
     "postgresql": "psycopg",
@@ -41,13 +41,9 @@ BLOCKING_DRIVERS = {
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Keep Python's garbage collector off the objects that live all run long.
-
-    Once the tests are collected, the models and every imported module are loaded, and
-    they stay until pytest exits. Frozen, they are no longer scanned at each full garbage
-    collection: with 1000 models and revisions, that scanning took a quarter of the
-    migration checks' time.
-    """
+    """Keep Python's garbage collector off the objects that live all run long (the models,
+    every module): with a thousand models and revisions, scanning them again and again at
+    each full collection took a quarter of the migration checks' time."""
     gc.freeze()
 
 
@@ -67,19 +63,18 @@ async def async_engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def engine(database_url: URL) -> Iterator[Engine]:
-    """A blocking engine on the test's database, for the migration checks."""
-    engine = create_engine(blocking_url(database_url), pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        make_sqlite_transactional(engine)
-    yield engine
-    engine.dispose()
+def on_database(database_url: URL) -> OnDatabase:
+    """Call a function with a connection to the test's database, on the async driver."""
 
+    async def run(function: Callable[[Connection], None]) -> None:
+        engine = create_db_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(function)
+        finally:
+            await engine.dispose()
 
-@pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as connection:
-        yield connection
+    return lambda function: asyncio.run(run(function))
 
 
 @pytest.fixture

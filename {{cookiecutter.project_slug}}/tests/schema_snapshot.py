@@ -104,6 +104,7 @@ class SchemaSnapshot:
         self.related: dict[str, set[str]] = {}  # a name -> the tables related to it
         self.words: set[str] = set()
         self.everything_changed = False
+        self.touched: set[str] | None = None
         self.reading = False  # while it reads the schema, its own queries are not noted
         self.remember(self.read(None))
 
@@ -134,6 +135,8 @@ class SchemaSnapshot:
             named = self.words | self.related_to(self.words)
             current = self.read(named)
             keys = (named & self.entries.keys()) | current.keys()
+        # The tables the statements since the last call named; None: any table.
+        self.touched = None if self.read_everything or self.everything_changed else named
         self.words, self.everything_changed = set(), False
         changes = compare(self.entries, current, keys)
         for key in keys - current.keys():
@@ -154,13 +157,17 @@ class SchemaSnapshot:
         return compare(self.entries, current, self.entries.keys() | current.keys())
 
     def read(self, names: set[str] | None) -> dict[str, Entry]:
+        """The entries among ``names`` (all, for None), less Alembic's own table."""
         self.reading = True
         try:
             if self.connection.dialect.name == "sqlite":
-                return read_sqlite(self.sqlite_rows(names))
-            return read_server(self.connection, names)
+                entries = read_sqlite(self.sqlite_rows(names))
+            else:
+                entries = read_server(self.connection, names)
         finally:
             self.reading = False
+        entries.pop(VERSION_TABLE, None)
+        return entries
 
     def sqlite_rows(self, names: set[str] | None) -> list[SqliteRow]:
         """The rows in sqlite_master of the known tables among ``names``, and every row
@@ -282,10 +289,10 @@ def read_server(connection: Connection, names: set[str] | None) -> dict[str, Ent
     if isinstance(inspector, PGInspector):
         if names is None or "type" in names:
             enums = inspector.get_enums(schema="*")
-            entries[ENUM_TYPES] = Entry(sorted(map(repr, enums)))
+            entries[ENUM_TYPES] = Entry({"enum type": by_name(enums)})
         if names is None or "sequence" in names:
             sequences = connection.exec_driver_sql(PG_SEQUENCES).scalars()
-            entries[SEQUENCES] = Entry(list(sequences))
+            entries[SEQUENCES] = Entry({"sequence": {name: name for name in sequences}})
     return entries
 
 
@@ -312,12 +319,12 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
         named = [*foreign_keys[key], *indexes[key], *unique_constraints[key]]
         named += [*check_constraints[key], primary_keys[key]]
         description = {
-            "columns": sorted(describe_column(column) for column in table_columns),
-            "primary key": primary_keys[key],
-            "foreign keys": sorted(map(repr, foreign_keys[key])),
-            "indexes": sorted(map(repr, indexes[key])),
-            "unique constraints": sorted(map(repr, unique_constraints[key])),
-            "check constraints": sorted(map(repr, check_constraints[key])),
+            "column": {column["name"]: describe_column(column) for column in table_columns},
+            "primary key": by_name([primary_keys[key]]),
+            "foreign key": by_name(foreign_keys[key]),
+            "index": by_name(indexes[key]),
+            "unique constraint": by_name(unique_constraints[key]),
+            "check constraint": by_name(check_constraints[key]),
             "comment": comments.get(key),
             "options": options[key],
         }
@@ -327,12 +334,22 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
     return entries
 
 
-def describe_column(column: Any) -> tuple[Any, ...]:
-    """A column's name, type, nullability and default, and whatever else is reflected
-    of it (identity, comment, a computed expression)."""
-    details = (column["name"], str(column["type"]), column["nullable"], column["default"])
+def by_name(items: Iterable[Any]) -> dict[str, str]:
+    """Reflected indexes or constraints, each described under its name (or, unnamed,
+    under its description)."""
+    described = {repr(item): item.get("name") for item in items if item}
+    return {str(name or text): text for text, name in described.items()}
+
+
+def describe_column(column: Any) -> str:
+    """A column's type, nullability and default, and whatever else is reflected of it
+    (identity, comment, a computed expression)."""
+    details = [str(column["type"]), "NULL" if column["nullable"] else "NOT NULL"]
+    if column["default"] is not None:
+        details.append(f"DEFAULT {column['default']}")
     extras = ("identity", "comment", "computed", "autoincrement")
-    return (*details, *(repr(column[extra]) for extra in extras if extra in column))
+    details += [f"{extra}={column[extra]!r}" for extra in extras if extra in column]
+    return " ".join(details)
 
 
 def sqlite_meaning(tables: dict[str, Iterable[str]]) -> dict[str, Any]:
@@ -352,7 +369,7 @@ def sqlite_meaning(tables: dict[str, Iterable[str]]) -> dict[str, Any]:
             meaning[table] = {
                 **described.get(table, {}),
                 "autoincrement": any(AUTOINCREMENT.search(sql) for sql in sqls),
-                "triggers and views": others,
+                "trigger or view": {sql: sql for sql in others},
             }
     return meaning
 
@@ -388,3 +405,27 @@ def same_as_models(connection: Connection, metadata: MetaData) -> bool:
     actual = read_sqlite(sqlite_master(connection)[0])
     actual.pop(VERSION_TABLE, None)
     return actual == expected
+
+
+def explain(key: str, expected: Any, actual: Any) -> list[str]:
+    """What differs in one table (or PostgreSQL's enum types or sequences), item by item:
+    ``users.email: left behind``, ``index ix_users_name: missing``."""
+    if expected is None or actual is None:
+        return [f"table {key}: {'left behind' if expected is None else 'missing'}"]
+    lines = []
+    for part in sorted(expected.keys() | actual.keys()):
+        was, now = expected.get(part), actual.get(part)
+        if was == now:
+            continue
+        if not (isinstance(was, dict) and isinstance(now, dict)):
+            lines.append(f"{key} {part}: was {was!r}, now {now!r}")
+            continue
+        for name in sorted(was.keys() | now.keys()):
+            label = f"{key}.{name}" if part == "column" else f"{part} {name}"
+            if name not in was:
+                lines.append(f"{label}: left behind")
+            elif name not in now:
+                lines.append(f"{label}: missing")
+            elif was[name] != now[name]:
+                lines.append(f"{label}: was {was[name]}, now {now[name]}")
+    return lines

@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }}.models import Base
 IMPORT_PROBE = """
 import sys
 import {{ cookiecutter.package_name }}.models as models
-from {{ cookiecutter.package_name }}.migrations.checks import check_models_imported
+from {{ cookiecutter.package_name }}.migrations.errors import check_models_imported
 try:
     check_models_imported(models)
 except Exception as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import URL, Engine, create_engine
+from sqlalchemy import URL, Engine, NullPool, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }} import settings
@@ -12,11 +12,13 @@ from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = False) -> Engine:
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
-    ``for_migrations`` matters on SQLite only: see ``make_sqlite_transactional``.
+    ``for_migrations``: an engine for one migration run, which keeps no connection open
+    afterwards; on SQLite, see also ``make_sqlite_transactional``.
     """
     url = settings.database_url(url)
     settings.require_driver(url)
-    engine = create_engine(url, pool_pre_ping=True)
+    pool = {"poolclass": NullPool} if for_migrations else {}
+    engine = create_engine(url, pool_pre_ping=True, **pool)
     if engine.dialect.name == "sqlite":
         make_sqlite_transactional(engine, for_migrations=for_migrations)
     return engine

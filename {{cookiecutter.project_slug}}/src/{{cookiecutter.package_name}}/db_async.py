@@ -15,7 +15,7 @@ move to another loop. Create one per loop (one per application, usually), and
 
 from __future__ import annotations
 
-from sqlalchemy import URL
+from sqlalchemy import URL, NullPool
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,11 +30,13 @@ from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = False) -> AsyncEngine:
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
-    ``for_migrations`` matters on SQLite only: see ``make_sqlite_transactional``.
+    ``for_migrations``: an engine for one migration run, which keeps no connection open
+    afterwards; on SQLite, see also ``make_sqlite_transactional``.
     """
     url = settings.database_url(url)
     settings.require_driver(url)
-    engine = create_async_engine(url, pool_pre_ping=True)
+    pool = {"poolclass": NullPool} if for_migrations else {}
+    engine = create_async_engine(url, pool_pre_ping=True, **pool)
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
         make_sqlite_transactional(engine.sync_engine, for_migrations=for_migrations)

@@ -1,79 +1,104 @@
-"""Alembic's environment: run by every ``alembic`` command that needs the database.
+"""Alembic's environment: every ``alembic`` command that needs the database runs this file.
 
-It runs in one of three ways:
+It has the shape ``alembic init`` gives, so Alembic's docs and cookbook apply as written:
+add an option to the ``context.configure(...)`` calls below. The database URL comes from
+``DATABASE_URL`` (settings.py), never from alembic.ini.
 
-* offline (``alembic upgrade head --sql``): prints the SQL, no database needed;
-* on a connection or engine handed in as ``config.attributes["connection"]``
-  (tests and application code);
-* on its own engine, built from ``DATABASE_URL`` (the command line).
-
-Transactions: a migration run commits what it starts. On PostgreSQL and SQLite the whole
-run is one transaction, so a failure leaves the database as it was; MySQL cannot roll
-back DDL, so each migration gets its own transaction there. A connection handed in while
-already inside a transaction is left for its owner to commit or roll back. On SQLite,
-hand in connections of an engine made by ``db.create_db_engine``: its hooks (sqlite.py)
-are what let SQLite roll back DDL.
-
-The steps every run shares (options, lock, revision hooks, messages) are in runner.py.
+Online, the migrations run on a connection or engine handed in as
+``config.attributes["connection"]`` (application code, tests: see commands.py), or else on
+an engine of ``DATABASE_URL``. A run commits what it starts: on PostgreSQL and SQLite the
+whole run is one transaction, so a failure leaves the database as it was (MySQL cannot roll
+back DDL). A connection handed in inside a transaction is left for its owner to commit.
 """
 
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
 
+from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.checks import check_revision_ids
-from {{ cookiecutter.package_name }}.migrations.runner import (
-    cannot_connect,
-    run_offline,
-    run_on,
-    settings_in_one_line,
-)
+from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
+from {{ cookiecutter.package_name }}.migrations.errors import check_models_imported, explained_errors
+from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+# The models' MetaData, for autogenerate: models/__init__.py imports every model module.
+target_metadata = models.Base.metadata
+
+# Autogenerate compares CHECK constraints by name too: the naming convention names them all.
+AUTOGENERATE_PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"]
+
+
+def process_revision_directives(
+    migration_context: MigrationContext, revision: Any, directives: list[MigrationScript]
+) -> None:
+    """Shape what ``alembic revision --autogenerate`` is about to write."""
+    check_models_imported(models)
+    script = directives[0]
+    if getattr(config.cmd_opts, "autogenerate", False) and script.upgrade_ops_list[0].is_empty():
+        directives.clear()  # never an empty revision file
+        print("No changes between the models and the database: no revision written.")
+        return
+    for operations in (*script.upgrade_ops_list, *script.downgrade_ops_list):
+        drop_indexes_with_their_tables(operations)
+
+
+def run_migrations_offline() -> None:
+    """Print the SQL of the migrations (``alembic upgrade head --sql``): no database needed."""
+    url = settings.database_url()
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=url.get_backend_name() == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    """Run the migrations on ``connection``, one deploy at a time."""
+    sqlite = connection.dialect.name == "sqlite"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        compare_server_default=True,
+        autogenerate_plugins=AUTOGENERATE_PLUGINS,
+        process_revision_directives=process_revision_directives,
+        # SQLite cannot ALTER most things: "batch" operations copy the table instead.
+        render_as_batch=sqlite,
+        # SQLite rolls back DDL too, on engines made by db.create_db_engine (see sqlite.py).
+        transactional_ddl=True if sqlite else None,
+        # Callers may watch each step as it is applied (the migration tests do).
+        on_version_apply=config.attributes.get("on_version_apply", ()),
+    )
+    with migration_lock(connection), context.begin_transaction():
+        context.run_migrations()
+
 
 def run_migrations_online() -> None:
-    """Run the migrations on the handed-in connection or engine, or on our own engine."""
-    handed_in = config.attributes.get("connection")
-    if isinstance(handed_in, Connection):
-        run_on(handed_in)
-    elif isinstance(handed_in, Engine):
-        with handed_in.connect() as connection:
-            run_on(connection)
-    elif handed_in is not None:
-        raise CommandError(
-            'config.attributes["connection"] must be a Connection or an Engine, '
-            f"not {type(handed_in).__name__}"
-        )
-    else:
-        engine = create_db_engine(for_migrations=True)
-        try:
-            with connect(engine) as connection:
-                run_on(connection)
-        finally:
-            engine.dispose()
+    """Run the migrations on the connection or engine handed in, or on ``DATABASE_URL``."""
+    connectable = config.attributes.get("connection") or create_db_engine(for_migrations=True)
+    if isinstance(connectable, Connection):  # the caller's own connection, shared
+        do_run_migrations(connectable)
+        return
+    with connectable.connect() as connection:
+        do_run_migrations(connection)
 
 
-def connect(engine: Engine) -> Connection:
-    try:
-        return engine.connect()
-    except OperationalError as error:
-        raise cannot_connect(engine.url, error.orig) from None
-
-
-# Two branches that each added a revision 0003 leave two files with that id: stop here,
-# before Alembic silently picks one of them.
-check_revision_ids(context.script)
-with settings_in_one_line():
+with explained_errors():
     if context.is_offline_mode():
-        run_offline()
+        run_migrations_offline()
     else:
         run_migrations_online()

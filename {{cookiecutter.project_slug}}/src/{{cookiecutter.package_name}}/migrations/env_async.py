@@ -1,156 +1,136 @@
-"""Alembic's environment: run by every ``alembic`` command that needs the database.
+"""Alembic's environment: every ``alembic`` command that needs the database runs this file.
 
-It runs in one of three ways:
+It has the shape ``alembic init -t async`` gives, so Alembic's docs and cookbook apply as
+written: add an option to the ``context.configure(...)`` calls below. The database URL
+comes from ``DATABASE_URL`` (settings.py), never from alembic.ini.
 
-* offline (``alembic upgrade head --sql``): prints the SQL, no database needed;
-* on a connection or engine handed in as ``config.attributes["connection"]``
-  (tests and application code);
-* on its own async engine, built from ``DATABASE_URL`` (the command line).
-
-Alembic itself is synchronous: the migrations run inside ``AsyncConnection.run_sync``,
-which hands them a ``Connection`` whose every statement goes through the async driver.
-
-From async code (an async test, an application migrating at startup), hand in the
-``Connection`` that ``run_sync`` gives you, so the migrations run on your connection and
-your event loop::
+Alembic itself is synchronous: online, the migrations run inside ``AsyncConnection.run_sync``,
+on a ``Connection`` whose statements go through the async driver. From async code (a test,
+an application migrating at startup), hand that ``Connection`` in, so the migrations run on
+your connection and your event loop::
 
     def upgrade(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(connection), "head")  # see commands.py
 
     async with engine.connect() as connection:
         await connection.run_sync(upgrade)
 
-An ``AsyncConnection`` cannot be handed in as it is: only its own event loop can drive it,
-and that loop is blocked while a synchronous ``command.upgrade`` runs. An ``AsyncEngine``
-can, when no other event loop holds connections of it (a new engine, say): env.py runs
-the migrations on an event loop of its own and empties the engine's pool afterwards.
-Handing in nothing works everywhere: ``command.upgrade(config, "head")`` called inside a
-running event loop migrates ``DATABASE_URL`` from a worker thread, as ``asyncio.run``
-cannot start there (alembic issue #1353).
+An ``AsyncEngine`` can be handed in too, or nothing (``DATABASE_URL``): the migrations then
+run on an event loop of their own, in a worker thread when one is already running here
+(``asyncio.run`` cannot start there: alembic issue #1353).
 
-The steps every run shares (options, lock, revision hooks, messages) are in runner.py.
-
-Transactions: a migration run commits what it starts. On PostgreSQL and SQLite the whole
-run is one transaction, so a failure leaves the database as it was; MySQL cannot roll
-back DDL, so each migration gets its own transaction there. A connection handed in while
-already inside a transaction is left for its owner to commit or roll back. On SQLite,
-hand in connections of an engine made by ``db.create_db_engine``: its hooks (sqlite.py)
-are what let SQLite roll back DDL.
+A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
+a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
+in inside a transaction is left for its owner to commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.checks import check_revision_ids
-from {{ cookiecutter.package_name }}.migrations.runner import (
-    cannot_connect,
-    run_offline,
-    run_on,
-    settings_in_one_line,
-)
+from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
+from {{ cookiecutter.package_name }}.migrations.errors import check_models_imported, explained_errors
+from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+# The models' MetaData, for autogenerate: models/__init__.py imports every model module.
+target_metadata = models.Base.metadata
 
-def run_migrations_online() -> None:
-    """Run the migrations on what was handed in, or on our own async engine."""
-    handed_in = config.attributes.get("connection")
-    if isinstance(handed_in, Connection):
-        run_on(handed_in)
-    elif isinstance(handed_in, Engine):
-        with handed_in.connect() as connection:
-            run_on(connection)
-    elif isinstance(handed_in, AsyncConnection):
-        raise CommandError(
-            'config.attributes["connection"] is an AsyncConnection, which only its own event '
-            "loop can drive: hand in the Connection that `await connection.run_sync(upgrade)` "
-            "passes to `upgrade` instead (see the docstring of migrations/env.py)."
-        )
-    elif isinstance(handed_in, AsyncEngine):
-        run_to_completion(run_on_engine(handed_in))
-    elif handed_in is not None:
-        raise CommandError(
-            'config.attributes["connection"] must be a Connection, an Engine or an '
-            f"AsyncEngine, not {type(handed_in).__name__}"
-        )
-    else:
-        engine = create_db_engine(for_migrations=True)
-        run_to_completion(run_on_engine(engine))
+# Autogenerate compares CHECK constraints by name too: the naming convention names them all.
+AUTOGENERATE_PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"]
 
 
-async def run_on_engine(engine: AsyncEngine) -> None:
-    """Migrate on a connection of ``engine``, then close every connection it pooled.
+def process_revision_directives(
+    migration_context: MigrationContext, revision: Any, directives: list[MigrationScript]
+) -> None:
+    """Shape what ``alembic revision --autogenerate`` is about to write."""
+    check_models_imported(models)
+    script = directives[0]
+    if getattr(config.cmd_opts, "autogenerate", False) and script.upgrade_ops_list[0].is_empty():
+        directives.clear()  # never an empty revision file
+        print("No changes between the models and the database: no revision written.")
+        return
+    for operations in (*script.upgrade_ops_list, *script.downgrade_ops_list):
+        drop_indexes_with_their_tables(operations)
 
-    They belong to the event loop running this coroutine, which ends with the migration
-    run: left in the pool, they would fail the engine's next user.
-    """
+
+def run_migrations_offline() -> None:
+    """Print the SQL of the migrations (``alembic upgrade head --sql``): no database needed."""
+    url = settings.database_url()
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=url.get_backend_name() == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    """Run the migrations on ``connection``, one deploy at a time."""
+    sqlite = connection.dialect.name == "sqlite"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        compare_server_default=True,
+        autogenerate_plugins=AUTOGENERATE_PLUGINS,
+        process_revision_directives=process_revision_directives,
+        # SQLite cannot ALTER most things: "batch" operations copy the table instead.
+        render_as_batch=sqlite,
+        # SQLite rolls back DDL too, on engines made by db.create_db_engine (see sqlite.py).
+        transactional_ddl=True if sqlite else None,
+        # Callers may watch each step as it is applied (the migration tests do).
+        on_version_apply=config.attributes.get("on_version_apply", ()),
+    )
+    with migration_lock(connection), context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations(engine: AsyncEngine) -> None:
+    """Run the migrations on a connection of ``engine``, then close its connections: they
+    belong to this event loop, which ends with the run."""
     try:
-        async with connect(engine) as connection:
-            await connection.run_sync(run_on)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run_migrations)
     finally:
         await engine.dispose()
 
 
-def run_to_completion(migration: Coroutine[Any, Any, None]) -> None:
-    """Run ``migration`` on an event loop of its own and wait for it to finish.
-
-    ``asyncio.run`` refuses to start while this thread already runs an event loop (an
-    async test, an application migrating at startup), so there the migration runs on a
-    worker thread, and the caller's loop waits for it as for any blocking call.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(migration)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alembic") as worker:
-        worker.submit(asyncio.run, migration).result()
-
-
-@asynccontextmanager
-async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """Connect, or explain in one line why the database cannot be reached.
-
-    Async drivers report an unreachable server as a driver error or as a plain OSError
-    (asyncpg: connection refused, unknown host).
-    """
-    try:
-        connection = await engine.connect()
-    except (DBAPIError, OSError) as error:
-        if engine.dialect.driver == "aiosqlite":
-            # aiosqlite cleans up after a failed connect on its own thread, then reports to
-            # this event loop: give it a moment, or it finds the loop closed and prints a
-            # traceback (aiosqlite issue #241).
-            await asyncio.sleep(0.1)
-        reason = error.orig if isinstance(error, DBAPIError) else error
-        raise cannot_connect(engine.url, reason) from None
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def run_migrations_online() -> None:
+    """Run the migrations on what was handed in, or on ``DATABASE_URL``."""
+    connectable = config.attributes.get("connection") or create_db_engine(for_migrations=True)
+    if isinstance(connectable, Connection):  # the caller's own connection, shared
+        do_run_migrations(connectable)
+    elif isinstance(connectable, AsyncConnection):
+        raise CommandError(
+            "An AsyncConnection cannot be handed in: hand in the Connection that "
+            "`await connection.run_sync(upgrade)` passes to upgrade (see env.py)."
+        )
+    else:
+        with ThreadPoolExecutor(max_workers=1) as worker:  # never inside a running loop
+            worker.submit(asyncio.run, run_async_migrations(connectable)).result()
 
 
-# Two branches that each added a revision 0003 leave two files with that id: stop here,
-# before Alembic silently picks one of them.
-check_revision_ids(context.script)
-with settings_in_one_line():
+with explained_errors():
     if context.is_offline_mode():
-        run_offline()
+        run_migrations_offline()
     else:
         run_migrations_online()

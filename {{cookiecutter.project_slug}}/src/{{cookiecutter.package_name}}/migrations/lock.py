@@ -12,26 +12,28 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, text
+from alembic.util import CommandError
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-
-class MigrationLockTimeout(RuntimeError):
-    """Another process held the migration lock for longer than we were willing to wait."""
+from {{ cookiecutter.package_name }} import settings
 
 
 @contextmanager
-def migration_lock(engine: Engine, timeout: float) -> Iterator[None]:
-    """Hold the migration lock of ``engine``'s database while the block runs.
+def migration_lock(migrating: Connection) -> Iterator[None]:
+    """Hold the migration lock of ``migrating``'s database while the block runs.
 
-    PostgreSQL takes an advisory lock, MySQL and MariaDB a named lock. SQLite needs none:
-    migrations open their transaction with ``BEGIN IMMEDIATE``, which lets one writer in
-    at a time and makes the others wait for it.
+    PostgreSQL takes an advisory lock, MySQL and MariaDB a named lock, each on a connection
+    of its own, waiting up to ``MIGRATION_LOCK_TIMEOUT`` seconds. SQLite needs none:
+    migrations open their transaction with ``BEGIN IMMEDIATE`` (sqlite.py), which lets one
+    writer in at a time and makes the others wait for it.
     """
+    engine = migrating.engine
     if engine.dialect.name not in ("postgresql", "mysql", "mariadb"):
         yield
         return
     name = lock_name(engine.url.database)
+    timeout = settings.migration_lock_timeout()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         acquire(connection, name, timeout)
         try:
@@ -81,8 +83,8 @@ def release(connection: Connection, name: str) -> None:
         connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
 
 
-def timed_out(name: str, timeout: float) -> MigrationLockTimeout:
-    return MigrationLockTimeout(
+def timed_out(name: str, timeout: float) -> CommandError:
+    return CommandError(
         f"Another process has held the migration lock {name!r} for over {timeout:g} s. "
         "Wait for the other deploy to finish, or raise MIGRATION_LOCK_TIMEOUT."
     )

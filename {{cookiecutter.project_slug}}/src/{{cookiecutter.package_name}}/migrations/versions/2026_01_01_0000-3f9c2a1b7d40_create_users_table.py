@@ -1,6 +1,6 @@
 """create users table
 
-Revision ID: 0001
+Revision ID: 3f9c2a1b7d40
 Revises:
 Create Date: 2026-01-01 00:00:00+00:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0001"
+revision: str = "3f9c2a1b7d40"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

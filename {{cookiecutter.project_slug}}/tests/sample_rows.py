@@ -1,0 +1,22 @@
+"""Rows the migration checks write, and expect every later migration to keep.
+
+Under the id of a revision, the rows to insert into its tables right after it is applied.
+tests/migration_runs.py writes them there, then checks after every later upgrade and
+downgrade that they still read the same (while their table and columns exist): a revision
+that loses or mangles data fails, naming itself. Add rows for the tables you add, shaped
+like your real data; a data migration that changes them on purpose changes them here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAMPLE_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {
+    # 2026_01_01_0000-3f9c2a1b7d40_create_users_table.py
+    "3f9c2a1b7d40": {
+        "users": [
+            {"id": 1, "name": "Ada Lovelace"},
+            {"id": 2, "name": "Grace Hopper"},
+        ],
+    },
+}
