@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,16 +157,22 @@ class SchemaSnapshot:
         current = self.read(None)
         return compare(self.entries, current, self.entries.keys() | current.keys())
 
-    def read(self, names: set[str] | None) -> dict[str, Entry]:
-        """The entries among ``names`` (all, for None), less Alembic's own table."""
+    @contextmanager
+    def unnoted(self) -> Iterator[None]:
+        """Run queries that change no schema without noting their words (reads, inserts)."""
         self.reading = True
         try:
+            yield
+        finally:
+            self.reading = False
+
+    def read(self, names: set[str] | None) -> dict[str, Entry]:
+        """The entries among ``names`` (all, for None), less Alembic's own table."""
+        with self.unnoted():
             if self.connection.dialect.name == "sqlite":
                 entries = read_sqlite(self.sqlite_rows(names))
             else:
                 entries = read_server(self.connection, names)
-        finally:
-            self.reading = False
         entries.pop(VERSION_TABLE, None)
         return entries
 
@@ -227,7 +234,9 @@ def describe_entry(entry: Entry | None) -> Any:
 
 def words_of(statement: str) -> set[str]:
     """Every word of a statement, as written and in lower case (unquoted names fold)."""
+    # No name is longer than 64 characters (PostgreSQL: 63, MySQL: 64).
     words = {"".join(groups) for groups in WORD.findall(statement)} - {""}
+    words = {word for word in words if len(word) <= 64}
     return words | {word.lower() for word in words}
 
 
