@@ -1,8 +1,34 @@
-"""Jinja filters used by the template (cookiecutter loads this module via `_extensions`)."""
+"""Jinja extensions used by the template (cookiecutter loads this module via `_extensions`)."""
 
+from __future__ import annotations
+
+import importlib.util
 import json
+from collections.abc import MutableMapping
+from pathlib import Path
+from types import ModuleType
 
+from cookiecutter.exceptions import FailedHookException
 from cookiecutter.utils import simple_filter
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+TEMPLATE = Path(__file__).resolve().parent
+# The generated project's folder; cookiecutter renders its name from the slug.
+PROJECT_DIRECTORY = "{{cookiecutter.project_slug}}"
+
+
+def _load_rules() -> ModuleType:
+    """The answer rules: the pre-gen hook's plain functions, so they exist once."""
+    path = TEMPLATE / "hooks" / "pre_gen_project.py"
+    spec = importlib.util.spec_from_file_location("pre_gen_project_rules", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rules = _load_rules()
 
 
 @simple_filter
@@ -14,3 +40,49 @@ def quoted(value: object) -> str:
     """
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
+
+def baked_test_modules() -> list[str]:
+    """Module names in the baked project's tests/ folder: no package may take one."""
+    return sorted(path.stem for path in (TEMPLATE / PROJECT_DIRECTORY / "tests").glob("*.py"))
+
+
+class AnswerRefused(FailedHookException):
+    """An answer the template refuses. A FailedHookException, like a failing pre-gen hook:
+    cookiecutter's command line prints its message alone and exits 1."""
+
+
+def checked_project_directory(cookiecutter: MutableMapping[str, object]) -> str:
+    """The project directory's name (the slug), once every answer has passed the rules.
+
+    Yes/no answers are replaced by booleans here, so every file rendered afterwards reads
+    ``"false"`` or ``0`` from a replay or config file as false.
+    """
+    try:
+        booleans = rules.check_answers(cookiecutter, baked_test_modules())
+    except rules.AnswerError as error:
+        raise AnswerRefused(f"error: {error}") from None
+    cookiecutter.update(booleans)
+    return str(cookiecutter["project_slug"])
+
+
+class CheckedAnswers(Extension):
+    """Check the answers where cookiecutter renders the project directory's name.
+
+    Cookiecutter creates the project directory first, then runs the pre-gen hook inside it,
+    and deletes that directory when the hook refuses an answer: a slug like ``x/..`` names
+    the directory the user stands in, and it was deleted. Rendering the directory's name is
+    the first thing cookiecutter does with the answers, however they came (prompt,
+    ``--no-input``, config file, replay), so the rules run there, before anything exists
+    on disk. Jinja's ``preprocess`` step is the way in: the template's folder keeps its
+    plain name (``{{cookiecutter.project_slug|...}}`` is not a valid file name on Windows).
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["checked_project_directory"] = checked_project_directory
+        environment.globals["baked_test_modules"] = baked_test_modules()
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if source == PROJECT_DIRECTORY:
+            return "{{ cookiecutter | checked_project_directory }}"
+        return source

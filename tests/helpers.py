@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 CACHE = TEMPLATE / ".cache"
@@ -36,6 +40,17 @@ def load_hook(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def replay_context(workdir: Path) -> dict[str, Any]:
+    """What cookiecutter writes to its replay file for a default bake, to edit and replay."""
+    config = workdir / "config.yaml"
+    workdir.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"replay_dir: {json.dumps(str(workdir / 'replay'))}\n")
+    cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(workdir / "out"), config_file=str(config))
+    (replay_file,) = (workdir / "replay").glob("*.json")
+    context: dict[str, Any] = json.loads(replay_file.read_text())
+    return context
 
 
 def combination_id(answers: Mapping[str, object]) -> str:

@@ -1,44 +1,89 @@
-"""The pre-gen hook refuses bad answers: one line naming the field and the fix, exit 1,
-and nothing left on disk. Its checks are plain functions, tested directly too."""
+"""Bad answers are refused before anything is written: one line naming the field and the
+fix, exit 1, and nothing created or deleted on disk. The rules are the pre-gen hook's plain
+functions, tested directly too; the template's Jinja extension applies them where
+cookiecutter renders the project directory's name, before it creates that directory."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import TEMPLATE, load_hook, run
-
-
-
+from cookiecutter.main import cookiecutter
+from helpers import TEMPLATE, load_hook, replay_context, run
 
 pre_gen = load_hook("pre_gen_project")
 
-GOOD_ANSWERS = {
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+
+GOOD_ANSWERS: dict[str, object] = {
     "project_name": "Inventory",
     "project_slug": "inventory",
     "package_name": "inventory",
+    "description": "Stock levels.",
+    "author_name": "Jane Doe",
     "author_email": "jane@example.com",
     "python_version": "3.12",
     "database": "sqlite",
+    "async": False,
 }
 
 BAD_ANSWERS = [
     ("package_name", "2fast", "not a valid Python identifier"),
     ("package_name", "my-app", "not a valid Python identifier"),
+    ("package_name", "paquet_é", "not a valid Python identifier"),
     ("package_name", "class", "is a Python keyword"),
+    ("package_name", "match", "is a Python keyword"),
     ("package_name", "json", "shadow the standard library"),
     ("package_name", "test", "shadow the standard library"),
     ("package_name", "alembic", "shadow the 'alembic' package"),
     ("package_name", "sqlalchemy", "shadow the 'sqlalchemy' package"),
-    ("author_email", "jane.example.com", "not an email address"),
+    ("package_name", "pre_commit", "shadow the 'pre_commit' package"),
+    ("package_name", "pre_commit_hooks", "shadow the 'pre_commit_hooks' package"),
+    ("package_name", "mypy", "shadow the 'mypy' package"),
+    ("package_name", "ruff", "shadow the 'ruff' package"),
+    ("package_name", "pytest", "shadow the 'pytest' package"),
+    ("package_name", "_pytest", "shadow the '_pytest' package"),
+    ("package_name", "pytest_asyncio", "shadow the 'pytest_asyncio' package"),
+    ("package_name", "dotenv", "shadow the 'dotenv' package"),
+    ("package_name", "tests", "clash with the project's tests/"),
+    ("package_name", "p" * (pre_gen.PACKAGE_NAME_MAX + 1), "use at most"),
     ("project_slug", "-bad slug-", "not a valid distribution name"),
+    ("project_slug", "x/..", "not a valid distribution name"),
+    ("project_slug", "s" * (pre_gen.PROJECT_SLUG_MAX + 1), "use at most"),
+    ("author_email", "jane.example.com", "not an email address"),
+    ("author_email", "jane doe@example.com", "not an email address"),
+    ("author_email", "jane@@example.com", "not an email address"),
+    ("author_email", "jane@example..com", "not an email address"),
+    ("author_email", "jané@example.com", "not an email address"),
+    ("author_email", "<jane@example.com>", "not an email address"),
+    ("author_email", "jane@example.com (Jane)", "not an email address"),
+    ("author_email", " jane@example.com", "not an email address"),
+    ("author_email", "", "not an email address"),
+    ("author_name", "Jane\nDoe", "control character"),
+    ("author_name", "Jane\rDoe", "control character"),
+    ("author_name", "Jane\tDoe", "control character"),
+    ("author_name", "Jane ", "whitespace"),
+    ("project_name", "Inventory\nService", "control character"),
+    ("project_name", "Inventory\u2028Service", "control character"),
+    ("project_name", " ", "it is empty"),
+    ("description", "Two\nlines.", "control character"),
+    ("description", "Bell\x07.", "control character"),
+    ("description", "    Indented.", "whitespace"),
     ("python_version", "2.7", "not supported"),
+    ("python_version", 3.12, "not text"),
+    ("database", "oracle", "not supported"),
+    ("async", "maybe", "neither yes nor no"),
+    ("async", 2, "neither yes nor no"),
+    ("async", None, "neither yes nor no"),
 ]
 
 
 @pytest.mark.parametrize(("field", "value", "message"), BAD_ANSWERS)
-def test_check_answers_names_the_field_and_the_fix(field: str, value: str, message: str) -> None:
+def test_check_answers_names_the_field_and_the_fix(field: str, value: object, message: str) -> None:
     with pytest.raises(pre_gen.AnswerError) as error:
         pre_gen.check_answers({**GOOD_ANSWERS, field: value})
     text = str(error.value)
@@ -47,8 +92,100 @@ def test_check_answers_names_the_field_and_the_fix(field: str, value: str, messa
     assert "\n" not in text
 
 
+ODD_GOOD_ANSWERS = [
+    ("project_name", 'O\'Brien "Data" Проект 🚀'),
+    ("description", 'Quotes " and \' and a back\\slash, {{ braces }}, über-Ünïcode'),
+    ("author_name", 'Seán "Shorty" O\'Brien, Jr. <and co>'),
+    ("author_email", '"jane doe"@example.com'),
+    ("author_email", "jane+tag@exämple.com"),
+    ("author_email", "jane@localhost"),
+    ("project_slug", "My.Project_x-1"),
+    ("project_slug", "s" * pre_gen.PROJECT_SLUG_MAX),
+    ("package_name", "p" * pre_gen.PACKAGE_NAME_MAX),
+    ("package_name", "Stock_2"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), ODD_GOOD_ANSWERS)
+def test_odd_but_valid_answers_pass(field: str, value: str) -> None:
+    pre_gen.check_answers({**GOOD_ANSWERS, field: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[(word, True) for word in (True, 1, "true", "True", "yes", "Y", "1", "on", " ON ")],
+        *[(word, False) for word in (False, 0, "false", "FALSE", "no", "n", "0", "off")],
+    ],
+)
+def test_yes_no_answers_become_booleans(value: object, expected: bool) -> None:
+    assert pre_gen.check_answers({**GOOD_ANSWERS, "async": value}) == {"async": expected}
+
+
+def test_every_boolean_question_is_parsed() -> None:
+    questions = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    booleans = {name for name, default in questions.items() if isinstance(default, bool)}
+    assert booleans == set(pre_gen.BOOLEAN_QUESTIONS)
+
+
+def baked_test_modules() -> list[str]:
+    """Read at test time, from the template: the modules a baked project's tests/ holds."""
+    return sorted(path.stem for path in (PROJECT_TEMPLATE / "tests").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", baked_test_modules())
+def test_package_name_may_not_take_a_test_module_name(module: str) -> None:
+    with pytest.raises(pre_gen.AnswerError, match="clash with the project's tests/"):
+        pre_gen.check_answers({**GOOD_ANSWERS, "package_name": module}, baked_test_modules())
+
+
+def test_every_local_test_helper_of_the_baked_project_is_refused(tmp_path: Path) -> None:
+    """What ruff's isort knows as local test modules, in a real bake, is refused in a real
+    bake too: the extension reads the template's tests/ folder, as this test does."""
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path / "ok")))
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    local = pyproject["tool"]["ruff"]["lint"]["isort"]["known-local-folder"]
+    assert local
+    for module in local:
+        with pytest.raises(Exception, match="clash with the project's tests/"):
+            cookiecutter(
+                str(TEMPLATE),
+                no_input=True,
+                extra_context={"package_name": module},
+                output_dir=str(tmp_path / module),
+            )
+        assert not (tmp_path / module).exists()
+
+
+def test_everything_the_project_installs_is_refused_as_a_package_name(project_venv: Path) -> None:
+    """Every importable top-level name in the virtualenv that holds every combination's
+    dependencies and dev tools."""
+    (site_packages,) = project_venv.glob("lib/python3*/site-packages")
+    names = {
+        path.name.split(".")[0]
+        for path in site_packages.iterdir()
+        if not path.name.endswith((".dist-info", ".pth", ".libs")) and path.name != "__pycache__"
+    }
+    importable = sorted(name for name in names if name.isidentifier())
+    assert "sqlalchemy" in importable and "pre_commit" in importable
+    accepted = []
+    for name in importable:
+        try:
+            pre_gen.check_package_name(name)
+        except pre_gen.AnswerError:
+            continue
+        accepted.append(name)
+    assert accepted == [], "add these to INSTALLED_IMPORT_NAMES in hooks/pre_gen_project.py"
+
+
 def test_good_answers_pass() -> None:
-    pre_gen.check_answers(GOOD_ANSWERS)
+    assert pre_gen.check_answers(GOOD_ANSWERS) == {"async": False}
+
+
+def cookiecutter_cli(*args: str | Path, cwd: Path) -> tuple[int, list[str]]:
+    """Run cookiecutter's command line; return its exit status and every line it printed."""
+    result = run([sys.executable, "-m", "cookiecutter", *args], cwd=cwd, check=False)
+    return result.returncode, (result.stdout + result.stderr).splitlines()
 
 
 CLI_BAD_INPUT = [
@@ -58,20 +195,108 @@ CLI_BAD_INPUT = [
     ["package_name=class"],
     ["package_name=json"],
     ["package_name=alembic"],
+    ["package_name=conftest"],
+    ["package_name=pre_commit"],
     ["author_email=nobody"],
+    ["author_email=jane doe@example.com"],
+    ["author_name=Jane\nDoe"],
+    ["description=Two\nlines"],
+    ["project_slug=x/.."],
+    [f"package_name={'p' * 31}"],
 ]
 
 
 @pytest.mark.parametrize("answers", CLI_BAD_INPUT, ids=lambda answers: answers[0])
-def test_cookiecutter_refuses_bad_input_and_leaves_nothing(answers: list[str], tmp_path: Path) -> None:
-    result = run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", TEMPLATE, "-o", tmp_path, *answers],
-        cwd=tmp_path,
-        check=False,
-    )
+def test_cookiecutter_prints_one_line_and_leaves_nothing(answers: list[str], tmp_path: Path) -> None:
+    status, lines = cookiecutter_cli("--no-input", TEMPLATE, "-o", tmp_path, *answers, cwd=tmp_path)
     field = answers[0].split("=")[0]
-    assert result.returncode != 0
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and errors[0].startswith(f"error: {field}: "), result.stderr
+    assert status == 1
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}: "), lines
     assert list(tmp_path.iterdir()) == []
 
+
+def test_readme_shows_exactly_what_a_refusal_prints(tmp_path: Path) -> None:
+    readme = (TEMPLATE / "README.md").read_text()
+    block = readme.split("```console\n$ cookiecutter --no-input . package_name=json\n", 1)[1]
+    shown = block.split("```", 1)[0].splitlines()
+    status, lines = cookiecutter_cli("--no-input", TEMPLATE, "package_name=json", cwd=tmp_path)
+    assert status == 1
+    assert lines == shown
+
+
+REFUSED_SLUGS = ["x/..", "x/../..", "..", ".", "/abs", "a/b", "a\\b", "../x", "x/", "~", ""]
+
+
+def snapshot(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+
+
+def stand_in(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A directory to run cookiecutter in, holding a sentinel file and a .git, two levels
+    below a root; returns the root, the directory and what the root holds."""
+    here = tmp_path / "root" / "work" / "here"
+    (here / ".git").mkdir(parents=True)
+    (here / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (here / "sentinel").write_text("still here\n")
+    return tmp_path / "root", here, snapshot(tmp_path / "root")
+
+
+@pytest.mark.parametrize("slug", REFUSED_SLUGS)
+def test_refused_slug_on_the_command_line_creates_and_deletes_nothing(slug: str, tmp_path: Path) -> None:
+    root, here, before = stand_in(tmp_path)
+    status, lines = cookiecutter_cli("--no-input", TEMPLATE, f"project_slug={slug}", cwd=here)
+    assert status == 1
+    assert len(lines) == 1 and lines[0].startswith("error: project_slug: "), lines
+    assert (here / "sentinel").read_text() == "still here\n"
+    assert (here / ".git" / "HEAD").exists()
+    assert snapshot(root) == before
+    assert not Path("/abs").exists()
+
+
+@pytest.mark.parametrize("slug", ["x/..", "x/../..", "/abs"])
+def test_refused_slug_in_a_config_file_creates_and_deletes_nothing(slug: str, tmp_path: Path) -> None:
+    root, here, before = stand_in(tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"default_context:\n  project_slug: {json.dumps(slug)}\n")
+    status, lines = cookiecutter_cli("--no-input", "--config-file", config, TEMPLATE, cwd=here)
+    assert status == 1
+    assert len(lines) == 1 and lines[0].startswith("error: project_slug: "), lines
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("slug", ["x/..", "x/../..", "/abs"])
+def test_refused_slug_in_a_replay_file_creates_and_deletes_nothing(slug: str, tmp_path: Path) -> None:
+    replay = replay_context(tmp_path / "first")
+    root, here, before = stand_in(tmp_path)
+    replay["cookiecutter"]["project_slug"] = slug
+    replay_file = tmp_path / "edited.json"
+    replay_file.write_text(json.dumps(replay))
+    status, lines = cookiecutter_cli("--replay-file", replay_file, TEMPLATE, cwd=here)
+    assert status == 1
+    assert len(lines) == 1 and lines[0].startswith("error: project_slug: "), lines
+    assert snapshot(root) == before
+
+
+def test_the_extension_checks_the_directory_the_template_really_has() -> None:
+    spec = importlib.util.spec_from_file_location("extension", TEMPLATE / "local_extensions.py")
+    assert spec is not None and spec.loader is not None
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert (TEMPLATE / extension.PROJECT_DIRECTORY).is_dir()
+    assert extension.baked_test_modules() == baked_test_modules()
+
+
+def test_the_hook_refuses_on_its_own_too(tmp_path: Path) -> None:
+    """The hook is the last line: rendered and run by hand, it applies the same rules."""
+    script = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text()
+    main_block = script.split('if __name__ == "__main__":', 1)[0]
+    call = (
+        "sys.exit(main("
+        + repr({**GOOD_ANSWERS, "package_name": "conftest", "async": "False"})
+        + f", {baked_test_modules()!r}))"
+    )
+    hook = tmp_path / "hook.py"
+    hook.write_text(f"{main_block}\n{call}\n")
+    result = run([sys.executable, hook], cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: package_name: 'conftest' would clash")
