@@ -9,7 +9,6 @@ from pathlib import Path
 from types import ModuleType
 
 from cookiecutter.exceptions import FailedHookException
-from cookiecutter.utils import simple_filter
 from jinja2 import Environment
 from jinja2.ext import Extension
 
@@ -31,8 +30,7 @@ def _load_rules() -> ModuleType:
 rules = _load_rules()
 
 
-@simple_filter
-def quoted(value: object) -> str:
+def quote_text(value: object) -> str:
     """Render free text as a double-quoted string literal.
 
     The result is valid in TOML, YAML and Python alike: quotes, backslashes and control
@@ -65,8 +63,9 @@ def checked_project_directory(cookiecutter: MutableMapping[str, object]) -> str:
     return str(cookiecutter["project_slug"])
 
 
-class CheckedAnswers(Extension):
-    """Check the answers where cookiecutter renders the project directory's name.
+class TemplateExtension(Extension):
+    """The ``quoted`` filter, and the answer checks where cookiecutter renders the project
+    directory's name.
 
     Cookiecutter creates the project directory first, then runs the pre-gen hook inside it,
     and deletes that directory when the hook refuses an answer: a slug like ``x/..`` names
@@ -79,6 +78,7 @@ class CheckedAnswers(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        environment.filters["quoted"] = quote_text
         environment.filters["checked_project_directory"] = checked_project_directory
         environment.globals["baked_test_modules"] = baked_test_modules()
 
@@ -86,3 +86,8 @@ class CheckedAnswers(Extension):
         if source == PROJECT_DIRECTORY:
             return "{{ cookiecutter | checked_project_directory }}"
         return source
+
+
+# Replay files written before the checks existed name the extension by its old name; they
+# get the checks too.
+quoted = TemplateExtension

@@ -264,11 +264,17 @@ def test_refused_slug_in_a_config_file_creates_and_deletes_nothing(slug: str, tm
     assert snapshot(root) == before
 
 
+@pytest.mark.parametrize("extensions", ["current", "older"])
 @pytest.mark.parametrize("slug", ["x/..", "x/../..", "/abs"])
-def test_refused_slug_in_a_replay_file_creates_and_deletes_nothing(slug: str, tmp_path: Path) -> None:
+def test_refused_slug_in_a_replay_file_creates_and_deletes_nothing(
+    slug: str, extensions: str, tmp_path: Path
+) -> None:
+    """Replay files recorded before the checks existed name only `local_extensions.quoted`."""
     replay = replay_context(tmp_path / "first")
     root, here, before = stand_in(tmp_path)
     replay["cookiecutter"]["project_slug"] = slug
+    if extensions == "older":
+        replay["cookiecutter"]["_extensions"] = ["local_extensions.quoted"]
     replay_file = tmp_path / "edited.json"
     replay_file.write_text(json.dumps(replay))
     status, lines = cookiecutter_cli("--replay-file", replay_file, TEMPLATE, cwd=here)
