@@ -87,6 +87,7 @@ class MigrationRuns:
         """Go back down unchecked, to where the first run started."""
         if self.at_head:
             self.config.attributes["connection"] = self.connection
+            self.connection.commit()
             command.downgrade(self.config, self.floor)
         self.first_up.clear()
         self.samples.written.clear()
@@ -94,6 +95,9 @@ class MigrationRuns:
     def run(self, phase: str, alembic_command: Any, target: str) -> None:
         self.phase = phase
         self.config.attributes.update(connection=self.connection, on_version_apply=self.after_step)
+        # End the transaction the schema reads began, so that env.py begins and commits its
+        # own, as in production: an autocommit_block() needs the transaction to be env.py's.
+        self.connection.commit()
         try:
             alembic_command(self.config, target)
         except (MigrationCheckFailed, LostTrack):
