@@ -1,7 +1,8 @@
 """A model change to make in a baked project: what a developer does before autogenerating.
 
-Adds a unique, indexed `email` column to User and a new `posts` table with a foreign key,
-so the migration written from it creates and drops named constraints and indexes.
+Adds a unique, indexed `email` column to User and a new `posts` table with a foreign key
+and a CHECK constraint, so the migration written from it creates and drops named
+constraints and indexes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 POST_MODEL = '''"""The ``posts`` table."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from {package}.models.base import Base
@@ -18,6 +19,7 @@ from {package}.models.base import Base
 
 class Post(Base):
     __tablename__ = "posts"
+    __table_args__ = (CheckConstraint("title <> ''", name="title_not_empty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -44,4 +46,14 @@ def add_email_and_posts(project: Path, package: str) -> None:
             f"from {package}.models.base import Base\nfrom {package}.models.post import Post\n",
         )
         .replace('__all__ = ["Base", "User"]', '__all__ = ["Base", "Post", "User"]')
+    )
+
+
+def drop_title_check(project: Path, package: str) -> None:
+    """Remove the CHECK constraint of ``posts`` from its model (not from the database)."""
+    post = project / "src" / package / "models" / "post.py"
+    post.write_text(
+        post.read_text().replace(
+            """    __table_args__ = (CheckConstraint("title <> ''", name="title_not_empty"),)\n""", ""
+        )
     )

@@ -46,7 +46,7 @@ def test_alembic_command_line_round_trip(project: BakedProject, tmp_path: Path) 
     with scratch_database(project, tmp_path) as url:
         alembic = lambda *args: project.run("alembic", *args, DATABASE_URL=url)  # noqa: E731
         alembic("upgrade", "head")
-        assert "0001 (head)" in alembic("current").stdout
+        assert "3f9c2a1b7d40 (head)" in alembic("current").stdout
         assert "No new upgrade operations detected" in alembic("check").stdout
         alembic("downgrade", "-1")
         assert alembic("current").stdout.strip() == ""

@@ -22,8 +22,8 @@ def test_make_targets_work(cookies: Any, project_venv: Path, tmp_path: Path) -> 
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
     make = lambda *args, **kw: project.run("make", f"VENV={project_venv}", *args, **database, **kw)  # noqa: E731
 
-    assert "Running upgrade  -> 0001" in make("db-upgrade").stderr
-    assert "Running downgrade 0001 -> " in make("db-downgrade").stderr
+    assert "Running upgrade  -> 3f9c2a1b7d40" in make("db-upgrade").stderr
+    assert "Running downgrade 3f9c2a1b7d40 -> " in make("db-downgrade").stderr
     make("db-upgrade")
 
     usage = make("revision", check=False)

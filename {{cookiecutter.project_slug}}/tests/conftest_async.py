@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from {{ cookiecutter.package_name }} import models
 from {{ cookiecutter.package_name }}.db import create_db_engine
+from {{ cookiecutter.package_name }}.migrations.errors import unimported_model_modules
 
 from scratch_databases import empty_database
 
@@ -29,6 +32,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Calls a function with a connection to the test's database.
 OnDatabase = Callable[[Callable[[Connection], None]], None]
+
+# Taken before any test imports a model module itself: the modules that the models package
+# leaves out, whose tables autogenerate would not see (tests/test_models.py).
+MODEL_MODULES_LEFT_OUT = unimported_model_modules(models)
 
 # The blocking driver of each database, installed next to its async driver: only to create
 # and drop the tests' throw-away databases.
@@ -47,10 +54,30 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def new_database(directory: Path) -> AbstractContextManager[URL]:
+    """An empty database (its URL with the async driver), for as long as the context lasts."""
+    return empty_database(directory, blocking_url)
+
+
+def on_database_at(url: URL) -> OnDatabase:
+    """A function that calls another with a connection to the database at ``url``, on the
+    async driver: inside ``run_sync``, on an event loop of its own."""
+
+    async def run(function: Callable[[Connection], None]) -> None:
+        engine = create_db_engine(url)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(function)
+        finally:
+            await engine.dispose()
+
+    return lambda function: asyncio.run(run(function))
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[URL]:
     """The URL (async driver) of an empty database that exists for this test only."""
-    with empty_database(tmp_path, blocking_url) as url:
+    with new_database(tmp_path) as url:
         yield url
 
 
@@ -65,24 +92,19 @@ async def async_engine(database_url: URL) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def on_database(database_url: URL) -> OnDatabase:
     """Call a function with a connection to the test's database, on the async driver."""
-
-    async def run(function: Callable[[Connection], None]) -> None:
-        engine = create_db_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                await connection.run_sync(function)
-        finally:
-            await engine.dispose()
-
-    return lambda function: asyncio.run(run(function))
+    return on_database_at(database_url)
 
 
-@pytest.fixture
-def alembic_config() -> Config:
+def alembic_config_for_tests() -> Config:
     """The project's alembic.ini, with Alembic's logging left to pytest."""
     config = Config(PROJECT_ROOT / "alembic.ini")
     config.attributes["configure_logger"] = False
     return config
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return alembic_config_for_tests()
 
 
 @pytest.fixture(scope="session")

@@ -59,15 +59,17 @@ def check_models_imported(models: ModuleType) -> None:
     Autogenerate sees only the tables of models that were imported: it would miss a new
     model's table, or propose dropping the table of an existing one.
     """
-    package = models.__name__
-    missing = [
-        f"{package}.{module.name}"
-        for module in pkgutil.iter_modules(models.__path__)
-        if f"{package}.{module.name}" not in sys.modules
-    ]
+    missing = unimported_model_modules(models)
     if missing:
-        init = f"{package.replace('.', '/')}/__init__.py"
+        init = f"{models.__name__.replace('.', '/')}/__init__.py"
         raise CommandError(
             f"{', '.join(missing)} is not imported by {init}, so Alembic cannot see its "
             "tables: import its model classes there (and list them in __all__)."
         )
+
+
+def unimported_model_modules(models: ModuleType) -> list[str]:
+    """The modules of the models package that nothing has imported so far."""
+    package = models.__name__
+    modules = [f"{package}.{module.name}" for module in pkgutil.iter_modules(models.__path__)]
+    return [module for module in modules if module not in sys.modules]
