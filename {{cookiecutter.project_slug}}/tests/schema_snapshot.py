@@ -8,7 +8,7 @@ It does not see views and triggers on PostgreSQL and MySQL, other schemas, or, o
 what SQLAlchemy cannot read back from a table (a column's collation, an index on an
 expression).
 
-The stairway compares the schema before and after every revision. Reading all of it each
+The migration checks compare the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
 1000 tables), but a statement changes only what it names. So the snapshot notes the words
 of every statement the connection sends, and re-reads just the tables they name, with the

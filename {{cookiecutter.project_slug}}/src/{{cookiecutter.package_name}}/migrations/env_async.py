@@ -36,6 +36,7 @@ from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from {{ cookiecutter.package_name }} import models, settings
@@ -110,6 +111,12 @@ async def run_async_migrations(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)
+    except OperationalError:
+        if engine.dialect.driver == "aiosqlite":
+            # aiosqlite reports a failed connect to this loop a moment later: wait for it,
+            # or it finds the loop closed and prints a traceback (aiosqlite issue #241).
+            await asyncio.sleep(0.1)
+        raise
     finally:
         await engine.dispose()
 
