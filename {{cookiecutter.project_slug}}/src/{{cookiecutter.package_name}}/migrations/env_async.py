@@ -4,20 +4,12 @@ It has the shape ``alembic init -t async`` gives, so Alembic's docs and cookbook
 written: add an option to the ``context.configure(...)`` calls below. The database URL
 comes from ``DATABASE_URL`` (settings.py), never from alembic.ini.
 
-Alembic itself is synchronous: online, the migrations run inside ``AsyncConnection.run_sync``,
-on a ``Connection`` whose statements go through the async driver. From async code (a test,
-an application migrating at startup), hand that ``Connection`` in, so the migrations run on
-your connection and your event loop::
-
-    def upgrade(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), "head")  # see commands.py
-
-    async with engine.connect() as connection:
-        await connection.run_sync(upgrade)
-
-An ``AsyncEngine`` can be handed in too, or nothing (``DATABASE_URL``): the migrations then
-run on an event loop of their own, in a worker thread when one is already running here
-(``asyncio.run`` cannot start there: alembic issue #1353).
+Alembic is synchronous: online, the migrations run inside ``AsyncConnection.run_sync``, on
+a ``Connection`` whose statements go through the async driver. Hand that ``Connection`` in
+as ``config.attributes["connection"]`` to migrate on your connection and event loop (see
+commands.py and the README), or an ``AsyncEngine``, or nothing (``DATABASE_URL``): the run
+then gets an event loop of its own, in a worker thread, so it works where a loop already
+runs (``asyncio.run`` cannot start there: alembic issue #1353).
 
 A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
 a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
