@@ -66,13 +66,15 @@ def test_package_named_unlike_the_slug_installs_with_uv(cookies: Any, slug: str,
     assert_installed(venv / "bin" / "python", package, tmp_path)
 
 
-@pytest.mark.parametrize(("slug", "package"), INSTALL_PAIRS[:2], ids=lambda value: value[:20])
+@pytest.mark.parametrize(("slug", "package"), INSTALL_PAIRS[1:2], ids=lambda value: value[:20])
 def test_package_named_unlike_the_slug_installs_with_pip(cookies: Any, slug: str, package: str, tmp_path: Path) -> None:
+    """pip runs the build itself; hatchling comes from uv's cache, to keep this fast."""
     project = bake(cookies, {"project_slug": slug, "package_name": package})
     venv = tmp_path / "venv"
     run([UV, "venv", "--quiet", "--seed", "--python", sys.executable, venv], cwd=tmp_path)
+    run([UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python", "hatchling>=1.26"], cwd=tmp_path)
     pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check"]
-    run([*pip, project], cwd=tmp_path)
+    run([*pip, "--no-build-isolation", project], cwd=tmp_path)
     assert_installed(venv / "bin" / "python", package, tmp_path)
 
 
