@@ -79,7 +79,9 @@ def test_package_named_unlike_the_slug_installs_with_pip(cookies: Any, slug: str
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
-def test_longest_accepted_names_keep_ruff_satisfied(cookies: Any, answers: dict[str, object], project_venv: Path) -> None:
+def test_longest_accepted_names_keep_ruff_satisfied(
+    cookies: Any, answers: dict[str, object], project_venv: Path
+) -> None:
     """The package name appears in import lines: at its longest they still fit in 100."""
     combination = {**answers, **LONGEST}
     project = BakedProject(bake(cookies, combination), project_venv, combination)

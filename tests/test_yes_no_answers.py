@@ -89,7 +89,8 @@ def test_config_file_answer_that_is_neither_is_refused_in_one_line(written: str,
 
 @pytest.mark.parametrize(("written", "expected"), [("off", False), ("no", False), ("on", True)])
 def test_command_line_answer_is_read_as_yes_or_no(written: str, expected: bool, tmp_path: Path) -> None:
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context={"async": written}, output_dir=str(tmp_path)))
+    baked = cookiecutter(str(TEMPLATE), no_input=True, extra_context={"async": written}, output_dir=str(tmp_path))
+    project = Path(baked)
     assert is_async(project) == expected
 
 
