@@ -75,9 +75,12 @@ class MigrationRuns:
     def climb(self, *, read_everything: bool) -> None:
         with SchemaSnapshot(self.connection, read_everything=read_everything) as schema:
             self.schema = schema
-            start = dict(schema.entries)
+            # The schema the way down must come back to: as it is now, or, when the way up
+            # passes the floor (an irreversible revision), as that revision leaves it.
+            self.at_floor = dict(schema.entries)
             self.run("up", command.upgrade, "heads")
             self.run("down", command.downgrade, self.floor)
+            start = self.at_floor
             left = schema.differences(compare(start, schema.entries, start | schema.entries))
             if left:
                 raise MigrationCheckFailed(f"At {self.floor} again, but changed:\n{describe(left)}")
@@ -121,6 +124,8 @@ class MigrationRuns:
         changes = self.schema.catch_up()
         if self.phase == "up":
             self.first_up[revision] = changes
+            if revision == self.floor:
+                self.at_floor = dict(self.schema.entries)
         else:
             self.compare(revision, changes, first=self.first_up.get(revision, {}))
         with self.schema.unnoted():
