@@ -290,11 +290,13 @@ def read_server(connection: Connection, names: set[str] | None) -> dict[str, Ent
     inspector = inspect(connection)
     if names is None:
         entries = describe(inspector)
-    else:
+    elif names:
         schema = connection.dialect.default_schema_name
         found = connection.execute(TABLES_NAMED, {"schema": schema, "names": sorted(names)})
         tables = list(found.scalars())
         entries = describe(inspector, tables) if tables else {}
+    else:  # a step that sent no statement (an empty revision, a merge): nothing to read
+        entries = {}
     if isinstance(inspector, PGInspector):
         if names is None or "type" in names:
             enums = inspector.get_enums(schema="*")
