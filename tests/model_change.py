@@ -7,6 +7,8 @@ constraints and indexes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 POST_MODEL = '''"""The ``posts`` table."""
@@ -49,11 +51,14 @@ def add_email_and_posts(project: Path, package: str) -> None:
     )
 
 
-def drop_title_check(project: Path, package: str) -> None:
-    """Remove the CHECK constraint of ``posts`` from its model (not from the database)."""
+@contextmanager
+def title_check_dropped(project: Path, package: str) -> Iterator[None]:
+    """The CHECK constraint of ``posts`` removed from its model (not from the database)."""
     post = project / "src" / package / "models" / "post.py"
-    post.write_text(
-        post.read_text().replace(
-            """    __table_args__ = (CheckConstraint("title <> ''", name="title_not_empty"),)\n""", ""
-        )
-    )
+    original = post.read_text()
+    check = """    __table_args__ = (CheckConstraint("title <> ''", name="title_not_empty"),)\n"""
+    post.write_text(original.replace(check, ""))
+    try:
+        yield
+    finally:
+        post.write_text(original)

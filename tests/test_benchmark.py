@@ -41,4 +41,4 @@ def test_benchmark_smoke_run_prints_the_table(database: str, tmp_path: Path) -> 
     assert ("SQLite, temporary file" if server is None else "postgresql server") in table
     # The grown project really has the history the table claims.
     versions = next((tmp_path / "n6").glob("*/src/*/migrations/versions"))
-    assert len(list(versions.glob("0*.py"))) == 6
+    assert len(list(versions.glob("2026_*.py"))) == 6
