@@ -17,6 +17,11 @@ How the lesson marks its steps (HTML comments, invisible on GitHub):
 * <!-- lesson: patch PATH --> before a ```diff block: in each hunk ("@@" lines separate hunks),
   the lines marked "-" are replaced by the lines marked "+"; lines marked " " are context, and
   the hunk must match the file in exactly one place.
+* In a replace or patch PATH, a "*" stands for the random part of a file's name (a revision
+  file's date and id); it must match exactly one file.
+
+The project starts as a reader's fresh clone would: a git repository with one commit on
+main, and git set up for the run (an author, no editor, no user or system configuration).
 
 Any other "lesson:" comment, or a shell block that is not ```console, fails the test, so a typo
 cannot quietly skip a step.
@@ -147,6 +152,10 @@ def apply_edit(root: Path, step: Step) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(block)
         return
+    if "*" in step.argument:
+        found = sorted(root.glob(step.argument))
+        assert len(found) == 1, f"{where}: {len(found)} files match, not one: {found}"
+        (path,) = found
     text = path.read_text()
     if step.kind == "replace":
         first = f"\n{step.body[0]}\n"
@@ -214,6 +223,30 @@ def run_lesson(project: BakedProject, env: dict[str, str]) -> list[tuple[float, 
     return timings
 
 
+# The reader's git, the same on every machine, whatever this machine's git configuration says.
+GIT_ENVIRONMENT = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Lesson",
+    "GIT_AUTHOR_EMAIL": "lesson@example.invalid",
+    "GIT_COMMITTER_NAME": "Lesson",
+    "GIT_COMMITTER_EMAIL": "lesson@example.invalid",
+    "GIT_EDITOR": "true",
+}
+
+
+def clone(project: Path, env: dict[str, str]) -> None:
+    """Make the project what the reader starts from: a clone, one commit on main."""
+    for command in (
+        "git init --quiet --initial-branch=main",
+        # Here .venv is a link to the shared virtualenv, which .gitignore's ".venv/" misses.
+        "echo .venv >> .git/info/exclude",
+        "git add --all",
+        "git commit --quiet -m 'New project'",
+    ):
+        subprocess.run(["bash", "-c", command], cwd=project, env=env, check=True)
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
 def test_lesson_runs_as_written(
     database: str, cookies: Any, project_venv: Path, tmp_path: Path
@@ -225,11 +258,13 @@ def test_lesson_runs_as_written(
     # The reader's `make install` makes .venv; here it is the shared virtualenv.
     (project.path / ".venv").symlink_to(project_venv, target_is_directory=True)
     with scratch_database(project, tmp_path) as database_url:
-        extra = {"PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "COLUMNS": "80"}
+        extra = {"PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "COLUMNS": "80", **GIT_ENVIRONMENT}
         if server is not None:
             # What the reader puts in .env: their database, and a server for the tests.
             extra.update(DATABASE_URL=database_url, TEST_DATABASE_URL=server)
-        timings = run_lesson(project, project.env(**extra))
+        env = project.env(**extra)
+        clone(project.path, env)
+        timings = run_lesson(project, env)
     assert len(timings) >= 20, "the lesson lost its commands: is the parser still right?"
     total = sum(seconds for seconds, _ in timings)
     slowest = ", ".join(f"{text} {seconds:.1f}s" for seconds, text in sorted(timings)[-3:])
@@ -281,3 +316,12 @@ def test_edits_change_only_what_they_show(tmp_path: Path) -> None:
     assert (tmp_path / "user.py").read_text() == "a = 1\n\n\nclass User:\n    pass\n"
     apply_edit(tmp_path, Step(1, "write", "tests/new.py", ["x = 1"]))
     assert (tmp_path / "tests" / "new.py").read_text() == "x = 1\n"
+
+
+def test_a_star_in_an_edited_path_names_one_file(tmp_path: Path) -> None:
+    (tmp_path / "2026_01_01-ab12_add_email.py").write_text("a = 1\n")
+    apply_edit(tmp_path, Step(1, "patch", "*_add_email.py", ["-a = 1", "+a = 2"]))
+    assert (tmp_path / "2026_01_01-ab12_add_email.py").read_text() == "a = 2\n"
+    (tmp_path / "2026_01_02-cd34_add_email.py").write_text("a = 1\n")
+    with pytest.raises(AssertionError, match="2 files match, not one"):
+        apply_edit(tmp_path, Step(1, "patch", "*_add_email.py", ["-a = 1", "+a = 2"]))
