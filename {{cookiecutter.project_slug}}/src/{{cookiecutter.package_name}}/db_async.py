@@ -16,6 +16,7 @@ move to another loop. Create one per loop (one per application, usually), and
 from __future__ import annotations
 
 from sqlalchemy import URL, NullPool
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,7 +37,14 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
     url = settings.database_url(url)
     settings.require_driver(url)
     pool = {"poolclass": NullPool} if for_migrations else {}
-    engine = create_async_engine(url, pool_pre_ping=True, **pool)
+    try:
+        engine = create_async_engine(url, pool_pre_ping=True, **pool)
+    except InvalidRequestError:  # a blocking driver, which asyncio cannot use
+        backend = url.get_backend_name()
+        raise settings.SettingsError(
+            f"The database URL ({url.drivername}://...) names a blocking driver, but this "
+            f"project is async: write {backend}://... and it uses {settings.DRIVERS[backend]}."
+        ) from None
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
         make_sqlite_transactional(engine.sync_engine, for_migrations=for_migrations)

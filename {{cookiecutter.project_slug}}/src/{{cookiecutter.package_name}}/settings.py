@@ -7,6 +7,7 @@ with special characters must be URL-escaped (``p@ss`` becomes ``p%40ss``).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -39,32 +40,57 @@ DRIVER_PACKAGES = {
 
 DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
 """Seconds a deploy waits for another deploy that is migrating the same database."""
-
-# The .env of the directory the command runs in; values already in the environment win.
-load_dotenv(find_dotenv(usecwd=True))
+MAX_MIGRATION_LOCK_TIMEOUT = 86400.0  # a day: every database can wait that long
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says how to fix it."""
 
 
+def setting(name: str) -> str | None:
+    """A setting from the environment, or else from the .env file of the current directory."""
+    read_env_file()
+    return os.environ.get(name)
+
+
+@functools.cache
+def read_env_file() -> None:
+    """Read .env once into the environment; values already in the environment win."""
+    try:
+        load_dotenv(find_dotenv(usecwd=True))
+    except UnicodeDecodeError:
+        raise SettingsError(".env is not UTF-8 text: save it as UTF-8.") from None
+
+
 def database_url(url: URL | str | None = None) -> URL:
     """``url`` when given, else ``DATABASE_URL`` or the default, with this project's driver."""
     if url is not None:
         return parse_database_url(url, source="the database URL")
-    return parse_database_url(
-        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL, source="DATABASE_URL"
-    )
+    raw = setting("DATABASE_URL")
+    if raw is not None and not raw.strip():
+        raise SettingsError(
+            "DATABASE_URL is set but empty: give it a URL, or unset it to use the default "
+            f"({DEFAULT_DATABASE_URL})."
+        )
+    return parse_database_url(raw or DEFAULT_DATABASE_URL, source="DATABASE_URL")
 
 
 def parse_database_url(raw: str | URL, *, source: str) -> URL:
-    """Parse ``raw`` and pick this project's driver when the URL names none."""
+    """Parse ``raw`` and pick this project's driver when the URL names none.
+
+    No message quotes ``raw``: it may hold a password.
+    """
+    if isinstance(raw, str) and password_needs_escaping(raw):
+        raise SettingsError(
+            f"{source}: its user name or password holds '@', '/', '?' or '#', which must be "
+            "URL-escaped (as %40, %2F, %3F, %23)."
+        )
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise SettingsError(
-            f"{source} is not a database URL; expected something like "
-            f"{DEFAULT_DATABASE_URL!r} (see .env.example)."
+            f"{source} is not a database URL (or its host or port is malformed); expected "
+            f"something like {DEFAULT_DATABASE_URL!r} (see .env.example)."
         ) from None
     backend = "postgresql" if url.drivername == "postgres" else url.get_backend_name()
     if "+" not in url.drivername and backend in DRIVERS:
@@ -79,17 +105,26 @@ def parse_database_url(raw: str | URL, *, source: str) -> URL:
     return url
 
 
+def password_needs_escaping(raw: str) -> bool:
+    """Whether the user name or password of the URL ``raw`` holds '@', '/', '?' or '#':
+    unescaped, the URL falls apart there, and part of the password is taken for the host."""
+    _, _, rest = raw.partition("://")
+    userinfo, at, _ = rest.rpartition("@")
+    return bool(at) and not rest.startswith("/") and any(char in userinfo for char in "@/?#")
+
+
 def migration_lock_timeout() -> float:
     """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
-    raw = os.environ.get("MIGRATION_LOCK_TIMEOUT") or str(DEFAULT_MIGRATION_LOCK_TIMEOUT)
+    raw = setting("MIGRATION_LOCK_TIMEOUT") or str(DEFAULT_MIGRATION_LOCK_TIMEOUT)
     try:
         seconds = float(raw)
     except ValueError:
         seconds = math.nan
     # 0 would mean "wait forever" on PostgreSQL but "do not wait" on MySQL: ask for more.
-    if not 0 < seconds < math.inf:
+    if not 0 < seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
         raise SettingsError(
-            f"MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0, not {raw!r}."
+            "MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0 and at most "
+            f"{MAX_MIGRATION_LOCK_TIMEOUT:g}, not {raw!r}."
         )
     return seconds
 

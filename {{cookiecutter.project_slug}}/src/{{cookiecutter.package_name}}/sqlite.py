@@ -36,4 +36,6 @@ def make_sqlite_transactional(engine: Engine, *, for_migrations: bool = False) -
 
     @event.listens_for(engine, "begin")
     def begin_transaction(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # A connection handed to the migrations is told so by migrations/lock.py.
+        immediate = connection.get_execution_options().get("sqlite_begin_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else begin)

@@ -24,22 +24,42 @@ def migration_lock(migrating: Connection) -> Iterator[None]:
     """Hold the migration lock of ``migrating``'s database while the block runs.
 
     PostgreSQL takes an advisory lock, MySQL and MariaDB a named lock, each on a connection
-    of its own, waiting up to ``MIGRATION_LOCK_TIMEOUT`` seconds. SQLite needs none:
-    migrations open their transaction with ``BEGIN IMMEDIATE`` (sqlite.py), which lets one
-    writer in at a time and makes the others wait for it.
+    of its own, waiting up to ``MIGRATION_LOCK_TIMEOUT`` seconds. SQLite lets one writer in
+    at a time: the migrations' transaction starts with ``BEGIN IMMEDIATE`` and waits as long
+    for the database file.
     """
     engine = migrating.engine
-    if engine.dialect.name not in ("postgresql", "mysql", "mariadb"):
-        yield
+    timeout = settings.migration_lock_timeout()
+    if engine.dialect.name == "sqlite":
+        with sqlite_writer(migrating, timeout):
+            yield
         return
     name = lock_name(engine.url.database)
-    timeout = settings.migration_lock_timeout()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         acquire(connection, name, timeout)
+        if engine.dialect.name != "postgresql" and migrating.in_transaction():
+            # A transaction begun before the lock reads the revision as it was then (MySQL's
+            # snapshot): end it, so the revision is read afresh. MySQL's first DDL statement
+            # would commit it anyway.
+            migrating.commit()
         try:
             yield
         finally:
             release(connection, name)
+
+
+@contextmanager
+def sqlite_writer(migrating: Connection, timeout: float) -> Iterator[None]:
+    """Begin the migrations' transaction with ``BEGIN IMMEDIATE`` (see sqlite.py), waiting up
+    to ``timeout`` seconds for another writer to finish."""
+    cursor = migrating.connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {math.ceil(timeout * 1000)}")
+    cursor.close()
+    migrating.execution_options(sqlite_begin_immediate=True)
+    try:
+        yield
+    finally:
+        migrating.execution_options(sqlite_begin_immediate=False)
 
 
 def lock_name(database: str | None) -> str:
