@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import server_url
-from helpers import BakedProject
+from helpers import COMBINATIONS, BakedProject, combination_id
 from test_migration_checks import (
     DATABASES,
     FIRST,
@@ -41,8 +41,11 @@ EMAIL_MODEL_LINE = "    email: Mapped[str | None] = mapped_column(String(100))\n
 
 @pytest.fixture
 def project(request: pytest.FixtureRequest, cookies: Any, project_venv: Path) -> BakedProject:
-    database = getattr(request, "param", "sqlite")
-    answers = {"project_name": "History Demo", "database": database, "async": False}
+    """A baked project: for the database given as the parameter (SQLite by default), or
+    for the answers given as it."""
+    param = getattr(request, "param", "sqlite")
+    chosen = param if isinstance(param, dict) else {"database": param, "async": False}
+    answers = {"project_name": "History Demo", **chosen}
     result = cookies.bake(extra_context=answers)
     assert result.exit_code == 0, result.exception
     return BakedProject(result.project_path, project_venv, answers)
@@ -200,16 +203,16 @@ def history_written_by_alembic(cookies_session: Any, project_venv: Path) -> Bake
     return project
 
 
-@pytest.mark.parametrize("project", DATABASES, indirect=True)
+@pytest.mark.parametrize("project", COMBINATIONS, ids=combination_id, indirect=True)
 def test_history_written_by_alembic_with_a_merge_and_a_branch_label_passes(
     project: BakedProject, history_written_by_alembic: BakedProject
 ) -> None:
-    for folder in ("migrations", "migrations/versions", "models"):
-        source = history_written_by_alembic.path / "src" / project.package / folder
-        target = project.path / "src" / project.package / folder
-        for path in source.glob("*.*"):
-            if path.suffix in (".py", ".txt"):
-                shutil.copy(path, target / path.name)
+    """On every engine, sync and async (whose checks run on the async driver)."""
+    written = history_written_by_alembic.path / "src" / project.package
+    package = project.path / "src" / project.package
+    for pattern in ("migrations/head.txt", "migrations/versions/*.py", "models/*.py"):
+        for path in written.glob(pattern):
+            shutil.copy(path, package / path.relative_to(written))
     assert_green(run_project_tests(project))
 
 
