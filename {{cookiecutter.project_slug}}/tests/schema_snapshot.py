@@ -354,12 +354,13 @@ def by_name(items: Iterable[Any]) -> dict[str, str]:
 
 def describe_column(column: Any) -> str:
     """A column's type, nullability and default, and whatever else is reflected of it
-    (identity, comment, a computed expression)."""
+    (identity, comment, a computed expression), when it has it: a message then shows
+    ``VARCHAR(50) NOT NULL``, not ``comment=None autoincrement=False`` too."""
     details = [str(column["type"]), "NULL" if column["nullable"] else "NOT NULL"]
     if column["default"] is not None:
         details.append(f"DEFAULT {column['default']}")
     extras = ("identity", "comment", "computed", "autoincrement")
-    details += [f"{extra}={column[extra]!r}" for extra in extras if extra in column]
+    details += [f"{extra}={column[extra]!r}" for extra in extras if column.get(extra)]
     return " ".join(details)
 
 
