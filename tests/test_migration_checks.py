@@ -128,7 +128,9 @@ def downgrade() -> None:
 """
 TABLE_C_INDEXED = """
 def upgrade() -> None:
-    op.create_table("c", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("x", sa.Integer()))
+    op.create_table(
+        "c", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("x", sa.Integer())
+    )
     op.create_index("ix_c_x", "c", ["x"])
 
 
@@ -149,7 +151,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table("c", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("x", sa.Integer()))
+    op.create_table(
+        "c", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("x", sa.Integer())
+    )
 """
 
 # SQLite: what SQLAlchemy does not reflect is compared too: AUTOINCREMENT, which batch mode
@@ -442,7 +446,9 @@ def run_migration_checks(project: BakedProject, *select: str) -> str:
 
 
 def run_stairway(project: BakedProject) -> str:
-    return run_migration_checks(project, "-k", "test_every_revision_upgrades_and_downgrades_cleanly")
+    return run_migration_checks(
+        project, "-k", "test_every_revision_upgrades_and_downgrades_cleanly"
+    )
 
 
 def assert_passes_quickly(output: str) -> None:
@@ -468,7 +474,10 @@ def assert_fails_at(output: str, revision: Revision, *items: str) -> None:
     ("downgrade", "item"),
     [
         (TABLE_LEFT_BEHIND, r"table things: left behind"),
-        (OTHER_COLUMN_ALTERED, r"users\.name: was VARCHAR\(50\) NOT NULL.*, now VARCHAR\(50\) NULL\b.*"),
+        (
+            OTHER_COLUMN_ALTERED,
+            r"users\.name: was VARCHAR\(50\) NOT NULL, now VARCHAR\(50\) NULL",
+        ),
         (INDEX_LEFT_BEHIND, r"index ix_users_name: left behind"),
     ],
     ids=["downgrade-pass", "alters-another-column", "leaves-an-index"],
@@ -552,7 +561,10 @@ def test_trace_in_a_table_that_reuses_a_row_id_fails_the_stairway(project: Baked
 @pytest.mark.parametrize(
     ("history", "items"),
     [
-        ((AUTOINCREMENT_EVENTS, EVENTS_COPIED_IN_BATCH), [r"events autoincrement: was True, now False"]),
+        (
+            (AUTOINCREMENT_EVENTS, EVENTS_COPIED_IN_BATCH),
+            [r"events autoincrement: was True, now False"],
+        ),
         (
             (TRIGGER_CREATED, TRIGGER_REPLACED),
             [
@@ -574,10 +586,13 @@ def test_what_sqlalchemy_does_not_reflect_is_compared_on_sqlite(
 @pytest.mark.parametrize(
     ("history", "item"),
     [
-        ((IDENTITY_TABLE, IDENTITY_ADDED), r"t\.id: was INTEGER NOT NULL .*, now INTEGER NOT NULL identity=\{.*"),
+        (
+            (IDENTITY_TABLE, IDENTITY_ADDED),
+            r"t\.id: was INTEGER NOT NULL, now INTEGER NOT NULL identity=\{.*\} autoincrement=True",
+        ),
         (
             (SEQUENCES_TABLE, DEFAULT_LEFT_BEHIND),
-            r"sequences\.dna: was TEXT NULL .*, now TEXT NULL DEFAULT 'ACGT'::text .*",
+            r"sequences\.dna: was TEXT NULL, now TEXT NULL DEFAULT 'ACGT'::text",
         ),
     ],
     ids=["identity-left-behind", "table-named-sequences"],
