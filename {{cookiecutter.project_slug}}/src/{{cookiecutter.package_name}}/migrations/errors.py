@@ -22,7 +22,8 @@ from {{ cookiecutter.package_name }} import settings
 
 @contextmanager
 def explained_errors() -> Iterator[None]:
-    """Turn a bad setting, an unreachable database or several heads into one clear line."""
+    """Turn a bad setting, an unreachable database, an irreversible revision or several
+    heads into one clear line."""
     try:
         yield
     except settings.SettingsError as error:
@@ -43,6 +44,9 @@ def explained_errors() -> Iterator[None]:
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
+    except NotImplementedError as error:  # IrreversibleMigration, raised by a downgrade()
+        message = f"This downgrade would undo a revision that cannot be undone: {error}"
+        raise CommandError(message) from None
     except CommandError as error:
         heads = context.script.get_heads()
         if len(heads) < 2 or "head" not in str(error):
