@@ -1,8 +1,10 @@
-"""pre-commit in a baked project: every hook runs from the virtualenv (nothing fetched),
-passes on a fresh project, and the drift hook catches a model changed without a migration."""
+"""pre-commit in a baked project: every hook runs from the project's .venv (nothing fetched,
+nothing activated), passes on a fresh project, and the drift hook catches a model changed
+without a migration."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +24,47 @@ def test_hooks_need_no_network(cookies: Any) -> None:
         assert expected in hooks
 
 
+def without_virtualenv(env: dict[str, str], venv: Path) -> dict[str, str]:
+    """``env`` as an IDE or a git GUI has it: the virtualenv is not activated."""
+    env = {key: value for key, value in env.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(
+        part for part in env["PATH"].split(os.pathsep) if Path(part).resolve() != (venv / "bin").resolve()
+    )
+    return env
+
+
 def test_pre_commit_passes_then_catches_drift(cookies: Any, project_venv: Path, tmp_path: Path) -> None:
+    """Run as from an IDE: pre-commit by its path, the virtualenv neither activated nor on PATH."""
     result = cookies.bake(extra_context={"project_name": "Hooked"})
     project = BakedProject(result.project_path, project_venv, {"project_name": "Hooked"})
-    home = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     run(["git", "init", "-q"], cwd=project.path)
+    # `make install` would create .venv here; the shared virtualenv stands in for it.
+    (project.path / ".venv").symlink_to(project_venv, target_is_directory=True)
+    with (project.path / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write(".venv\n")
     run(["git", "add", "-A"], cwd=project.path)
+    env = without_virtualenv(project.env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")), project_venv)
+    pre_commit = [project.path / ".venv" / "bin" / "pre-commit", "run", "--all-files"]
 
-    project.run("pre-commit", "run", "--all-files", **home)
+    run(pre_commit, cwd=project.path, env=env)
 
     add_email_and_posts(project.path, project.package)
     run(["git", "add", "-A"], cwd=project.path)
-    drift = project.run("pre-commit", "run", "alembic-check", "--all-files", check=False, **home)
+    drift = run([*pre_commit, "alembic-check"], cwd=project.path, env=env, check=False)
     assert drift.returncode != 0
     assert "alembic revision --autogenerate" in drift.stdout, drift.stdout
+
+
+def test_hooks_without_a_virtualenv_say_to_run_make_install(cookies: Any, project_venv: Path, tmp_path: Path) -> None:
+    project = BakedProject(cookies.bake().project_path, project_venv, {})
+    run(["git", "init", "-q"], cwd=project.path)
+    run(["git", "add", "-A"], cwd=project.path)
+    env = without_virtualenv(project.env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")), project_venv)
+
+    missing = run([project_venv / "bin" / "pre-commit", "run", "ruff-check", "--all-files"],
+                  cwd=project.path, env=env, check=False)
+
+    assert missing.returncode != 0
+    assert "Executable `.venv/bin/ruff` not found" in missing.stdout, missing.stdout
+    config = (project.path / ".pre-commit-config.yaml").read_text()
+    assert '"Executable\n# `.venv/bin/...` not found" means: run `make install` first.' in config
