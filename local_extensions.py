@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +12,31 @@ from types import ModuleType
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment
 from jinja2.ext import Extension
+
+# The oldest Python this module, the hooks and a baked project run on.
+MINIMUM_PYTHON = (3, 10)
+
+
+class PythonTooOld(FailedHookException):
+    """Cookiecutter's command line prints a FailedHookException's message alone, and exits 1."""
+
+
+def check_python(version: tuple[int, ...] = tuple(sys.version_info)) -> None:
+    """Stop with one line on a Python older than MINIMUM_PYTHON.
+
+    Cookiecutter loads this module first, before any prompt or hook, in the Python it was
+    installed in; on 3.9 the code below would fail with an AttributeError instead.
+    """
+    if tuple(version[:2]) < MINIMUM_PYTHON:
+        needed = ".".join(map(str, MINIMUM_PYTHON))
+        found = ".".join(map(str, version[:3]))
+        raise PythonTooOld(
+            f"error: this template needs Python {needed}+, and cookiecutter runs on Python {found}: "
+            f"install cookiecutter with a newer Python (e.g. pipx install --python python{needed} cookiecutter)."
+        )
+
+
+check_python()
 
 TEMPLATE = Path(__file__).resolve().parent
 # The generated project's folder; cookiecutter renders its name from the slug.
