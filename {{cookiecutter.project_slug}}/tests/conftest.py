@@ -1,8 +1,9 @@
 """Database fixtures: every test gets a fresh, empty database.
 
-By default that is a temporary SQLite file. Set ``TEST_DATABASE_URL`` to a server, e.g.
-``postgresql://postgres@localhost:5432/postgres`` or ``mysql://root@localhost:3306/test``,
-and each test gets a throw-away database created on it and dropped afterwards.
+On SQLite, a temporary file. On a server, a throw-away database created for the test and
+dropped after it, on the server of ``TEST_DATABASE_URL`` if set (e.g.
+``postgresql://postgres@localhost:5432/postgres``), else on the project's own server
+(``DATABASE_URL`` or the default): see scratch_databases.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from {{ cookiecutter.package_name }} import models
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.errors import unimported_model_modules
 
-from scratch_databases import empty_database
+from scratch_databases import empty_database, require_server_for_tests
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,10 @@ OnDatabase = Callable[[Callable[[Connection], None]], None]
 # Taken before any test imports a model module itself: the modules that the models package
 # leaves out, whose tables autogenerate would not see (tests/test_models.py).
 MODEL_MODULES_LEFT_OUT = unimported_model_modules(models)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    require_server_for_tests()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -1,8 +1,9 @@
 """Database fixtures: every test gets a fresh, empty database.
 
-By default that is a temporary SQLite file. Set ``TEST_DATABASE_URL`` to a server, e.g.
-``postgresql://postgres@localhost:5432/postgres`` or ``mysql://root@localhost:3306/test``,
-and each test gets a throw-away database created on it and dropped afterwards.
+On SQLite, a temporary file. On a server, a throw-away database created for the test and
+dropped after it, on the server of ``TEST_DATABASE_URL`` if set (e.g.
+``postgresql://postgres@localhost:5432/postgres``), else on the project's own server
+(``DATABASE_URL`` or the default): see scratch_databases.py.
 
 Everything runs on the project's async driver, as in production; the migrations run inside
 ``AsyncConnection.run_sync`` (see migrations/env.py).
@@ -26,7 +27,7 @@ from {{ cookiecutter.package_name }} import models
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.errors import unimported_model_modules
 
-from scratch_databases import empty_database
+from scratch_databases import empty_database, require_server_for_tests
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,10 @@ BLOCKING_DRIVERS = {
     "mysql": "pymysql",
     "mariadb": "pymysql",
 }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    require_server_for_tests(blocking_url)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

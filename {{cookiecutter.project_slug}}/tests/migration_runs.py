@@ -106,6 +106,8 @@ class MigrationRuns:
             alembic_command(self.config, target)
         except (MigrationCheckFailed, LostTrack):
             raise
+        except CommandError as error:  # env.py has said what failed, in one line
+            raise MigrationCheckFailed(str(error)) from None
         except Exception as error:
             where = step_name(failed_step(error, self.scripts), f"The way {phase}")
             raise MigrationCheckFailed(f"{where} failed: {type(error).__name__}: {error}") from None

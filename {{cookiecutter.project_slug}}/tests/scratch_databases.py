@@ -1,11 +1,13 @@
 """Where each test's database comes from.
 
-A temporary SQLite file by default; with ``TEST_DATABASE_URL`` set, a throw-away database
-created on that server for the test and dropped after it.
+On SQLite, a temporary file. On a server, a throw-away database created for the test and
+dropped after it, on the server of ``TEST_DATABASE_URL``, or else on the project's own
+server (``DATABASE_URL``, or the default): the tests never skip for want of a server.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,13 +16,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import URL, create_engine
+from sqlalchemy.exc import DBAPIError
 
-from {{ cookiecutter.package_name }}.settings import DEFAULT_DATABASE_URL, parse_database_url
+from {{ cookiecutter.package_name }}.settings import SettingsError, database_url, parse_database_url
 
-# Where the tests can create their throw-away databases on a local server.
-SERVER_EXAMPLE = DEFAULT_DATABASE_URL.rsplit("/", 1)[0] + (
-    "/mysql" if DEFAULT_DATABASE_URL.startswith("mysql") else "/postgres"
-)
+# The database to connect to on each server, to create and drop the tests' databases.
+ADMIN_DATABASES = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
 
 @contextmanager
@@ -28,31 +29,56 @@ def empty_database(
     tmp_path: Path, admin_url: Callable[[URL], URL] = lambda url: url
 ) -> Iterator[URL]:
     """The URL of an empty database; ``admin_url`` gives a blocking URL to create it with."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        server_url = parse_database_url(server, source="TEST_DATABASE_URL")
-        with throwaway_database(server_url, admin_url(server_url)) as url:
-            yield url
-    elif DEFAULT_DATABASE_URL.startswith("sqlite"):
+    server_url, _ = server_for_tests()
+    if server_url.get_backend_name() == "sqlite":
         yield parse_database_url(f"sqlite:///{tmp_path / 'test.db'}", source="a test")
-    else:
-        pytest.skip(
-            "TEST_DATABASE_URL is not set; point it at a server to run the database tests, "
-            f"e.g. TEST_DATABASE_URL={SERVER_EXAMPLE}"
-        )
-
-
-@contextmanager
-def throwaway_database(server_url: URL, admin_url: URL) -> Iterator[URL]:
-    """Create a database on the server behind ``server_url``; drop it afterwards."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        return
     name = f"test_{uuid.uuid4().hex[:12]}"
-    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
+    admin = create_engine(admin_url(server_url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"CREATE DATABASE {name}")
         yield server_url.set(database=name)
     finally:
+        force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
         admin.dispose()
+
+
+def require_server_for_tests(admin_url: Callable[[URL], URL] = lambda url: url) -> None:
+    """Stop the whole run with one message when the tests' database server is unreachable:
+    every test would fail the same way."""
+    server_url, variable = server_for_tests()
+    if server_url.get_backend_name() == "sqlite":
+        return
+    admin = create_engine(admin_url(server_url))
+    try:
+        admin.connect().close()
+    except DBAPIError as error:
+        where = f"{server_url.host or 'localhost'}:{server_url.port or 'default port'}"
+        pytest.exit(
+            f"The tests cannot reach the database server at {where} (from {variable}): "
+            f"{str(error.orig).strip()}\nStart the server, or set TEST_DATABASE_URL to one "
+            "where the tests may create databases (see .env.example).",
+            returncode=1,
+        )
+    finally:
+        admin.dispose()
+
+
+@functools.cache
+def server_for_tests() -> tuple[URL, str]:
+    """The server the tests create their databases on, and the variable that names it."""
+    try:
+        if os.environ.get("TEST_DATABASE_URL"):
+            url = parse_database_url(os.environ["TEST_DATABASE_URL"], source="TEST_DATABASE_URL")
+            variable = "TEST_DATABASE_URL"
+        else:
+            url, variable = database_url(), "DATABASE_URL"
+    except SettingsError as error:
+        pytest.exit(str(error), returncode=1)
+    backend = url.get_backend_name()
+    if backend in ADMIN_DATABASES:
+        url = url.set(database=ADMIN_DATABASES[backend])
+    return url, variable

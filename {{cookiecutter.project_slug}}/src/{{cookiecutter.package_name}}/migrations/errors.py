@@ -9,38 +9,55 @@ from __future__ import annotations
 
 import pkgutil
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 
 from alembic import context
 from alembic.util import CommandError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from {{ cookiecutter.package_name }} import settings
+
+# Alembic's own errors that newcomers meet, with what to do about each.
+ALEMBIC_ADVICE = {
+    "Can't locate revision identified by": (
+        "The database is at a revision this code does not have (its file was deleted, or "
+        "belongs to another branch): check out the code that has it and downgrade there; "
+        "if it is gone for good, `alembic stamp <revision>` the one the database matches."
+    ),
+    "Target database is not up to date": (
+        "Apply the pending migrations first (alembic upgrade head), then autogenerate."
+    ),
+    "didn't produce": "Nothing to downgrade: no migration is applied (alembic current).",
+}
+# A NOT NULL column added to a table that has rows, as each database words it.
+NOT_NULL_ON_ROWS = ("contains null values", "NOT NULL column with default value NULL")
 
 
 @contextmanager
 def explained_errors() -> Iterator[None]:
-    """Turn a bad setting, an unreachable database, an irreversible revision or several
-    heads into one clear line."""
+    """Turn a bad setting, an unreachable database, a failed migration, an irreversible
+    revision or one of Alembic's usual errors into one clear line."""
     try:
         yield
     except settings.SettingsError as error:
         raise CommandError(str(error)) from None
     except (DBAPIError, OSError) as error:
-        reason = error.orig if isinstance(error, DBAPIError) else error
-        if isinstance(error, OperationalError) and "database is locked" in str(reason):
+        reason = str(error.orig if isinstance(error, DBAPIError) else error).strip()
+        if "database is locked" in reason:  # SQLite's file lock
             raise CommandError(
                 "Another process held the SQLite database for over "
                 f"{settings.migration_lock_timeout():g} s. Wait for it to finish, or raise "
                 "MIGRATION_LOCK_TIMEOUT."
             ) from None
-        # A failed connect has no statement; a failed statement is the migration's own.
         if isinstance(error, DBAPIError) and error.statement is not None:
-            raise
+            raise CommandError(failed_migration(error, reason)) from error
+        # A failed connect has no statement.
         raise CommandError(
-            f"Cannot connect to the database: {str(reason).strip()}\n"
+            f"Cannot connect to the database: {reason}\n"
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
@@ -48,13 +65,31 @@ def explained_errors() -> Iterator[None]:
         message = f"This downgrade would undo a revision that cannot be undone: {error}"
         raise CommandError(message) from None
     except CommandError as error:
+        advice = next((text for key, text in ALEMBIC_ADVICE.items() if key in str(error)), None)
         heads = context.script.get_heads()
-        if len(heads) < 2 or "head" not in str(error):
+        if advice is None and len(heads) > 1 and "head" in str(error):
+            advice = (
+                f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}). Join "
+                'them with a merge revision: alembic merge heads -m "merge heads"'
+            )
+        if advice is None:
             raise
-        raise CommandError(
-            f"The migrations have {len(heads)} heads ({', '.join(sorted(heads))}). Join them "
-            'with a merge revision: alembic merge heads -m "merge heads"'
-        ) from None
+        raise CommandError(f"{error}\n{advice}") from None
+
+
+def failed_migration(error: DBAPIError, reason: str) -> str:
+    """Which revision failed, the database's reason, and what to do when it is a known one."""
+    frames = traceback.extract_tb(error.__traceback__)
+    steps = [frame for frame in frames if Path(frame.filename).parent.name == "versions"]
+    where = f"{steps[-1].name}() of {Path(steps[-1].filename).name}" if steps else "A migration"
+    message = f"{where} failed: {reason}"
+    if any(words in reason for words in NOT_NULL_ON_ROWS):
+        message += (
+            "\nA NOT NULL column cannot be added to a table that has rows: give it a "
+            "server_default, or add it nullable, fill it, then make it NOT NULL "
+            "(docs/migrations.md)."
+        )
+    return message
 
 
 def check_models_imported(models: ModuleType) -> None:
