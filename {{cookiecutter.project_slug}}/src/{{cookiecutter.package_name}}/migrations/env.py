@@ -24,7 +24,11 @@ from sqlalchemy import Connection
 from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
-from {{ cookiecutter.package_name }}.migrations.errors import check_models_imported, explained_errors
+from {{ cookiecutter.package_name }}.migrations.errors import (
+    check_models_imported,
+    explained_errors,
+    note_models_ahead,
+)
 from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
 
 config = context.config
@@ -85,6 +89,7 @@ def do_run_migrations(connection: Connection) -> None:
     )
     with migration_lock(connection), context.begin_transaction():
         context.run_migrations()
+    note_models_ahead(config, context.get_context())
 
 
 def run_migrations_online() -> None:

@@ -34,7 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
-from {{ cookiecutter.package_name }}.migrations.errors import check_models_imported, explained_errors
+from {{ cookiecutter.package_name }}.migrations.errors import (
+    check_models_imported,
+    explained_errors,
+    note_models_ahead,
+)
 from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
 
 config = context.config
@@ -95,6 +99,7 @@ def do_run_migrations(connection: Connection) -> None:
     )
     with migration_lock(connection), context.begin_transaction():
         context.run_migrations()
+    note_models_ahead(config, context.get_context())
 
 
 async def run_async_migrations(engine: AsyncEngine) -> None:

@@ -16,6 +16,9 @@ from pathlib import Path
 from types import ModuleType
 
 from alembic import context
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
@@ -90,6 +93,22 @@ def failed_migration(error: DBAPIError, reason: str) -> str:
             "(docs/migrations.md)."
         )
     return message
+
+
+def note_models_ahead(config: Config, migration_context: MigrationContext) -> None:
+    """After ``alembic upgrade`` on the command line, say so when the models hold changes
+    that no revision has yet: the upgrade alone does not apply them."""
+    command = getattr(config.cmd_opts, "cmd", None)
+    if not command or command[0].__name__ != "upgrade" or migration_context.as_sql:
+        return
+    metadata = migration_context.opts["target_metadata"]
+    differences = compare_metadata(migration_context, metadata)
+    if differences:
+        print(
+            f"Note: the models differ from the migrations ({len(differences)} difference(s)): "
+            'write a revision for them with alembic revision --autogenerate -m "..."',
+            file=sys.stderr,
+        )
 
 
 def check_models_imported(models: ModuleType) -> None:
