@@ -77,7 +77,7 @@ def explained_errors() -> Iterator[None]:
             )
         if advice is None:
             raise
-        raise CommandError(f"{error}\n{advice}") from None
+        raise CommandError(f"{error}. {advice}") from None
 
 
 def failed_migration(error: DBAPIError, reason: str) -> str:
@@ -88,7 +88,7 @@ def failed_migration(error: DBAPIError, reason: str) -> str:
     message = f"{where} failed: {reason}"
     if any(words in reason for words in NOT_NULL_ON_ROWS):
         message += (
-            "\nA NOT NULL column cannot be added to a table that has rows: give it a "
+            ". A NOT NULL column cannot be added to a table that has rows: give it a "
             "server_default, or add it nullable, fill it, then make it NOT NULL "
             "(docs/migrations.md)."
         )
