@@ -1,13 +1,15 @@
-"""Keep the files the chosen options need; remove the others.
+"""Keep the files the chosen options need, remove the others, and say what to type next.
 
 Files that differ a lot between options come in variants, e.g. ``db.py`` (sync) next to
 ``db_async.py``. Which file each answer keeps is written down in VARIANT_FILES, read by
-``apply_variants``; the hook does nothing else. Standard library only: hooks run in the
+``apply_variants``; the commands printed at the end are in NEXT_STEPS, read by
+``next_steps``. The hook does nothing else. Standard library only: hooks run in the
 user's Python, where only cookiecutter is installed.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -41,12 +43,53 @@ def apply_variants(
             source.replace(project / replaces.format(**answers))
 
 
+# One row per command printed after the bake: (question, answer, command, what it does).
+# A row whose question is None is printed for every project; the others only when the
+# question was answered `answer`. {project_directory} and {package_name} are filled in.
+NextStep = tuple[str | None, object, str, str]
+
+NEXT_STEPS: list[NextStep] = [
+    (None, None, "cd {project_directory}", ""),
+    (None, None, "make install", "a .venv with the project and its dev tools"),
+    ("database", "postgresql", "createdb -h localhost -U postgres {package_name}", "the database of DATABASE_URL"),
+    ("database", "mysql", 'mysql -h 127.0.0.1 -u root -e "CREATE DATABASE {package_name}"', "the database of DATABASE_URL"),
+    (None, None, "make db-upgrade", "migrate the database to the newest revision"),
+    (None, None, "make test", "the migration checks and the other tests"),
+]
+
+
+def next_steps(
+    answers: Mapping[str, object],
+    table: Iterable[NextStep] = NEXT_STEPS,
+) -> str:
+    """The commands to type after the bake, one a line, each with what it does."""
+    rows = [
+        (command.format(**answers), purpose)
+        for question, answer, command, purpose in table
+        if question is None or answers[question] == answer
+    ]
+    width = max(len(command) for command, _ in rows)
+    lines = [f"  {command:<{width}}  # {purpose}" if purpose else f"  {command}" for command, purpose in rows]
+    return "\n".join(["", "Your project is ready. Next:", "", *lines, "", "README.md says more.", ""])
+
+
+def project_directory(project: Path, start: str | None) -> str:
+    """The project as `cd` reaches it from the user's shell: relative when it is below it."""
+    if start:
+        relative = os.path.relpath(project, start)
+        if not relative.startswith(".."):
+            return relative
+    return str(project)
+
+
 if __name__ == "__main__":
-    apply_variants(
-        Path.cwd(),
-        {
-            "package_name": {{ cookiecutter.package_name | quoted }},
-            # Read as the templates read it: true unless empty, false, 0 or none.
-            "async": {{ "True" if cookiecutter["async"] else "False" }},
-        },
-    )
+    answers = {
+        "package_name": {{ cookiecutter.package_name | quoted }},
+        "database": {{ cookiecutter.database | quoted }},
+        # Read as the templates read it: true unless empty, false, 0 or none.
+        "async": {{ "True" if cookiecutter["async"] else "False" }},
+    }
+    apply_variants(Path.cwd(), answers)
+    # The hook runs inside the project; PWD is still the directory the user's shell is in.
+    where = project_directory(Path.cwd(), os.environ.get("PWD"))
+    print(next_steps({**answers, "project_directory": where}))

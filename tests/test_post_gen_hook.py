@@ -1,12 +1,15 @@
-"""The post-gen hook: its table of variant files, and what it does to every combination."""
+"""The post-gen hook: its table of variant files, what it does to every combination, and the
+commands it prints for the user to type next."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
-from helpers import COMBINATIONS, TEMPLATE, combination_id, load_hook
+from helpers import COMBINATIONS, TEMPLATE, combination_id, load_hook, run
 
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 TEMPLATE_PACKAGE = {"package_name": "{{cookiecutter.package_name}}"}
@@ -98,3 +101,46 @@ def test_project_holds_only_its_own_variant(tmp_path: Path, answers: dict[str, o
     else:
         assert "async" not in db
         assert "async" not in env
+
+
+def test_next_steps_prints_the_rows_for_the_answers() -> None:
+    table = [
+        (None, None, "cd {project_directory}", ""),
+        ("database", "postgresql", "createdb {package_name}", "the database"),
+        ("database", "mysql", "mysql -e 'CREATE DATABASE {package_name}'", "the database"),
+        (None, None, "make test", "the tests"),
+    ]
+    answers = {"project_directory": "demo", "package_name": "demo_pkg", "database": "postgresql"}
+
+    printed = hook.next_steps(answers, table)
+
+    assert "\n  cd demo\n  createdb demo_pkg  # the database\n  make test          # the tests\n" in printed
+    assert "mysql" not in printed
+
+
+def test_project_directory_is_relative_below_the_shell_and_absolute_elsewhere(tmp_path: Path) -> None:
+    project = tmp_path / "out" / "demo"
+    assert hook.project_directory(project, str(tmp_path)) == "out/demo"
+    assert hook.project_directory(project, str(tmp_path / "elsewhere")) == str(project)
+    assert hook.project_directory(project, None) == str(project)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
+def test_a_bake_prints_the_commands_to_type_next(tmp_path: Path, database: str) -> None:
+    """What cookiecutter's command line shows: cd, install, (create the database,) migrate, test."""
+    result = run(
+        [Path(sys.executable).with_name("cookiecutter"), "--no-input", "--output-dir", "out", TEMPLATE,
+         f"database={database}"],
+        cwd=tmp_path,
+        env={**os.environ, "PWD": str(tmp_path)},
+    )
+    commands = [line.split("  #")[0].strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    create = {
+        "sqlite": [],
+        "postgresql": ["createdb -h localhost -U postgres inventory_service"],
+        "mysql": ['mysql -h 127.0.0.1 -u root -e "CREATE DATABASE inventory_service"'],
+    }[database]
+    assert commands == ["cd out/inventory-service", "make install", *create, "make db-upgrade", "make test"]
+    readme = (tmp_path / "out" / "inventory-service" / "README.md").read_text()
+    for command in commands[1:]:
+        assert f"$ {command}" in readme, command
