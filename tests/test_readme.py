@@ -1,12 +1,33 @@
-"""The baked README's Python example runs as written."""
+"""The baked README runs as written: its Python example, and the set-up commands of a server
+project in the order given, with the `.env` that `.env.example` makes."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from helpers import BakedProject
+import pytest
+from conftest import admin, server_url
+from helpers import BakedProject, run
+
+DEFAULT_URLS = {
+    "sqlite": "sqlite:///{package}.db",
+    "postgresql": "postgresql://postgres@localhost:5432/{package}",
+    "mysql": "mysql://root@localhost:3306/{package}",
+}
+CREATE_DATABASE = {
+    "postgresql": "createdb -h localhost -U postgres {package}",
+    "mysql": 'mysql -h 127.0.0.1 -u root -e "CREATE DATABASE {package}"',
+}
+
+
+def get_running_commands(readme: str) -> list[str]:
+    block = re.search(r"## Get running\n\n```console\n(.*?)```", readme, re.DOTALL)
+    assert block is not None
+    return [line.removeprefix("$ ").split("  #")[0].strip() for line in block.group(1).splitlines()]
 
 
 def test_using_the_database_example_runs(cookies: Any, project_venv: Path, tmp_path: Path) -> None:
@@ -22,3 +43,43 @@ def test_using_the_database_example_runs(cookies: Any, project_venv: Path, tmp_p
     project.run("alembic", "upgrade", "head", **database)
     output = project.run("python", script, **database).stdout
     assert output.strip() == "User(id=1, name='Ada Lovelace')"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
+def test_env_example_holds_the_default_that_works(cookies: Any, database: str) -> None:
+    """The one DATABASE_URL that is not a comment is the built-in default; a password only in a comment."""
+    project = cookies.bake(extra_context={"database": database, "package_name": "demo"}).project_path
+    lines = (project / ".env.example").read_text().splitlines()
+    assert [line for line in lines if line.startswith("DATABASE_URL=")] == [
+        f"DATABASE_URL={DEFAULT_URLS[database].format(package='demo')}"
+    ]
+    examples = [line for line in lines if line.startswith("# DATABASE_URL=") and ":s3cret%40pass@" in line]
+    assert examples, "a commented example with a URL-escaped password"
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_server_project_sets_up_in_the_order_written(
+    cookies: Any, project_venv: Path, tmp_path: Path, database: str
+) -> None:
+    """make install, create the database, make db-upgrade, make test; `.env` from `.env.example`."""
+    server = server_url(database)
+    assert server is not None
+    package = f"readme_{uuid.uuid4().hex[:10]}"
+    answers = {"database": database, "package_name": package}
+    project = BakedProject(cookies.bake(extra_context=answers).project_path, project_venv, answers)
+    readme = (project.path / "README.md").read_text()
+    create = CREATE_DATABASE[database].format(package=package)
+    assert get_running_commands(readme) == ["make install", create, "make db-upgrade", "make test"]
+    assert "$ cp .env.example .env" in readme
+    if urlsplit(server).hostname not in ("localhost", "127.0.0.1") or urlsplit(server).port not in (None, 5432, 3306):
+        pytest.skip("the README's commands name the server on this machine, at its usual port")
+
+    # `make install` would create .venv; the shared virtualenv stands in for it.
+    run(["sh", "-c", create], cwd=project.path, env=project.env())
+    try:
+        run(["cp", ".env.example", ".env"], cwd=project.path)
+        upgrade = project.run("make", f"VENV={project_venv}", "db-upgrade")
+        assert "Running upgrade  -> 3f9c2a1b7d40" in upgrade.stderr
+    finally:
+        force = " WITH (FORCE)" if database == "postgresql" else ""
+        admin(project, server, f"DROP DATABASE IF EXISTS {package}{force}")
