@@ -157,3 +157,15 @@ def test_upgrade_says_when_the_models_are_ahead(project: BakedProject, tmp_path:
     result = project.run("alembic", "upgrade", "head", DATABASE_URL=url)
     assert note in result.stderr, result.stderr
     assert "alembic revision --autogenerate" in result.stderr
+
+
+@pytest.mark.parametrize("project", [{"database": "postgresql", "async": False}, {"database": "postgresql", "async": True}], ids=["sync", "async"], indirect=True)
+def test_unknown_driver_name_suggests_the_right_one(project: BakedProject) -> None:
+    result = project.run(
+        "alembic", "upgrade", "head", check=False,
+        DATABASE_URL="postgresql+psycopg3://app@127.0.0.1:1/app",
+    )
+    line = failed_line(result)
+    driver = "asyncpg" if project.answers["async"] else "psycopg"
+    assert "unknown driver 'postgresql+psycopg3': write postgresql://..." in line, line
+    assert f"this project uses {driver}" in line, line

@@ -98,6 +98,11 @@ def parse_database_url(raw: str | URL, *, source: str) -> URL:
     try:
         url.get_dialect()
     except NoSuchModuleError:
+        if backend in DRIVERS:  # a known database, with a driver name SQLAlchemy lacks
+            raise SettingsError(
+                f"{source} names an unknown driver {url.drivername!r}: write {backend}://... "
+                f"and this project uses {DRIVERS[backend]} (or {backend}+{DRIVERS[backend]}://)."
+            ) from None
         raise SettingsError(
             f"{source} names an unknown database {url.drivername!r}; "
             "see .env.example for the supported forms."
