@@ -83,3 +83,13 @@ def test_server_project_sets_up_in_the_order_written(
     finally:
         force = " WITH (FORCE)" if database == "postgresql" else ""
         admin(project, server, f"DROP DATABASE IF EXISTS {package}{force}")
+
+
+def test_readme_says_to_commit_uv_lock_and_how_to_name_a_python(cookies: Any) -> None:
+    project = cookies.bake(extra_context={"python_version": "3.12"}).project_path
+    readme = (project / "README.md").read_text()
+    assert "`uv sync` writes `uv.lock`, the exact version of every dependency: commit it." in readme
+    assert "uv.lock" not in (project / ".gitignore").read_text()
+    assert "The project needs Python 3.12 or newer" in readme
+    # The command the Makefile's refusal names (tests/test_makefile.py).
+    assert "$ make install PYTHON=python3.12\n" in readme
