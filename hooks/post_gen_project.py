@@ -68,9 +68,18 @@ def next_steps(
         for question, answer, command, purpose in table
         if question is None or answers[question] == answer
     ]
-    width = max(len(command) for command, _ in rows)
+    width = max(len(command) for command, purpose in rows if purpose)
     lines = [f"  {command:<{width}}  # {purpose}" if purpose else f"  {command}" for command, purpose in rows]
     return "\n".join(["", "Your project is ready. Next:", "", *lines, "", "README.md says more.", ""])
+
+
+def show(text: str) -> None:
+    """Write ``text`` to the terminal. An output closed early (`cookiecutter ... | head`) must
+    not fail the hook: cookiecutter would delete the project it just made."""
+    try:
+        os.write(1, f"{text}\n".encode(errors="replace"))
+    except OSError:
+        pass
 
 
 def project_directory(project: Path, start: str | None) -> str:
@@ -92,4 +101,4 @@ if __name__ == "__main__":
     apply_variants(Path.cwd(), answers)
     # The hook runs inside the project; PWD is still the directory the user's shell is in.
     where = project_directory(Path.cwd(), os.environ.get("PWD"))
-    print(next_steps({**answers, "project_directory": where}))
+    show(next_steps({**answers, "project_directory": where}))

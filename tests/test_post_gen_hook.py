@@ -4,6 +4,7 @@ commands it prints for the user to type next."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -144,3 +145,14 @@ def test_a_bake_prints_the_commands_to_type_next(tmp_path: Path, database: str) 
     readme = (tmp_path / "out" / "inventory-service" / "README.md").read_text()
     for command in commands[1:]:
         assert f"$ {command}" in readme, command
+
+
+def test_a_closed_output_does_not_undo_the_bake(tmp_path: Path) -> None:
+    """`cookiecutter ... | head -1`: the next steps cannot be printed, and the project stays."""
+    command = [str(Path(sys.executable).with_name("cookiecutter")), "--no-input", "--output-dir", "out", str(TEMPLATE)]
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+    assert process.returncode == 0, errors
+    assert (tmp_path / "out" / "inventory-service" / "pyproject.toml").is_file()

@@ -53,8 +53,9 @@ def test_env_example_holds_the_default_that_works(cookies: Any, database: str) -
     assert [line for line in lines if line.startswith("DATABASE_URL=")] == [
         f"DATABASE_URL={DEFAULT_URLS[database].format(package='demo')}"
     ]
-    examples = [line for line in lines if line.startswith("# DATABASE_URL=") and ":s3cret%40pass@" in line]
-    assert examples, "a commented example with a URL-escaped password"
+    examples = [line for line in lines if line.startswith("# DATABASE_URL=") and "://app_user:change-me@" in line]
+    assert examples, "the form with a password, as a commented example"
+    assert 'a password "p@ss" is written p%40ss' in "\n".join(lines)
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
