@@ -199,31 +199,42 @@ def test_upgrade_and_downgrade_inside_a_running_event_loop(project: BakedProject
 
 @ALL
 def test_failed_migration_leaves_the_database_as_it_was(project: BakedProject, tmp_path: Path) -> None:
+    """One run applies a good revision, then one that fails halfway: on PostgreSQL and SQLite
+    the whole run is one transaction, so neither stays."""
     project = copy_of(project, tmp_path)
     first = head_revision(project)
+    write_revision(project, "600d00000001", first, 'op.create_table("done_first", sa.Column("id", sa.Integer()))')
     write_revision(
         project,
         "0badc0ffee01",
-        first,
+        "600d00000001",
         'op.create_table("half_done", sa.Column("id", sa.Integer(), primary_key=True))\n'
         '    op.execute("SELECT * FROM no_such_table")',
     )
     with scratch_database(project, tmp_path) as url:
         report = probe(project, "failed_migration", url, first)
     assert "no_such_table" in report["error"]
-    assert report["after"]["versions"] == [first]
-    # MySQL cannot roll back DDL: the statements before the failure stay applied.
-    assert ("half_done" in report["after"]["tables"]) is (project.database == "mysql")
+    after = report["after"]
+    if project.database == "mysql":
+        # MySQL cannot roll back DDL: each revision is its own transaction, and the
+        # statements before the failure stay applied.
+        assert after["versions"] == ["600d00000001"]
+        assert {"done_first", "half_done"} <= set(after["tables"])
+    else:
+        assert after["versions"] == [first]
+        assert after["tables"] == ["alembic_version", "users"]
 
 
 @ALL
 def test_eight_concurrent_deploys_migrate_once(project: BakedProject, tmp_path: Path) -> None:
     project = copy_of(project, tmp_path)
+    # The migration takes a while, so that deploys starting within it meet the lock.
     write_revision(
         project,
         "0ce0ce0ce001",
         head_revision(project),
-        "op.execute(\"INSERT INTO users (name) VALUES ('migrated once')\")",
+        "import time\n\n    time.sleep(2)\n"
+        "    op.execute(\"INSERT INTO users (name) VALUES ('migrated once')\")",
         "op.execute(\"DELETE FROM users WHERE name = 'migrated once'\")",
     )
     with scratch_database(project, tmp_path) as url:
@@ -343,10 +354,11 @@ def test_several_heads_are_explained_and_the_advice_works(project: BakedProject,
     write_revision(project, "bbbb00000002", first)
     with scratch_database(project, tmp_path) as url:
         message = failure(alembic(project, "upgrade", "head", DATABASE_URL=url))
-        assert message == (
-            "FAILED: The migrations have 2 heads (aaaa00000001, bbbb00000002). "
+        # The advice ends the message (Alembic's own words may come first).
+        assert message.endswith(
+            "The migrations have 2 heads (aaaa00000001, bbbb00000002). "
             'Join them with a merge revision: alembic merge heads -m "merge heads"'
-        )
+        ), message
         advice = shlex.split(message.split("Join them with a merge revision: ")[1])
         project.run(*advice)  # needs no database; rewrites the head file too
         merge = head_revision(project)
