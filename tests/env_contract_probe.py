@@ -91,6 +91,26 @@ def connection() -> dict[str, Any]:
 
 def transaction() -> dict[str, Any]:
     """A Connection handed in inside a transaction, which its owner then rolls back."""
+    rolled_back_by_its_owner(upgrade_on)
+    return {"after": state()}
+
+
+def transaction_at_head() -> dict[str, Any]:
+    """At head, the owner of a transaction writes a row, hands its Connection in (nothing
+    to migrate), then rolls back."""
+    os.environ["DATABASE_URL"] = url
+    command.upgrade(ini_config(), "head")
+
+    def write_then_upgrade(connection: Connection) -> None:
+        connection.execute(text("INSERT INTO users (name) VALUES ('written by the owner')"))
+        upgrade_on(connection)
+
+    rolled_back_by_its_owner(write_then_upgrade)
+    return {"after": state()}
+
+
+def rolled_back_by_its_owner(work: Callable[[Connection], None]) -> None:
+    """Run ``work`` on a Connection inside a transaction that is then rolled back."""
     if is_async:
 
         async def main() -> None:
@@ -98,7 +118,7 @@ def transaction() -> dict[str, Any]:
             try:
                 async with engine.connect() as async_connection:
                     owners = await async_connection.begin()
-                    await async_connection.run_sync(upgrade_on)
+                    await async_connection.run_sync(work)
                     await owners.rollback()
             finally:
                 await engine.dispose()
@@ -108,10 +128,9 @@ def transaction() -> dict[str, Any]:
         engine = db.create_db_engine(url)
         with engine.connect() as sync_connection:
             owners = sync_connection.begin()
-            upgrade_on(sync_connection)
+            work(sync_connection)
             owners.rollback()
         engine.dispose()
-    return {"after": state()}
 
 
 def engine() -> dict[str, Any]:
@@ -236,6 +255,7 @@ SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
     "state": state,
     "connection": connection,
     "transaction": transaction,
+    "transaction_at_head": transaction_at_head,
     "engine": engine,
     "async_engine_in_loop": async_engine_in_loop,
     "async_connection": async_connection,
