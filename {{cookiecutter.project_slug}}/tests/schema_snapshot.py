@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, bindparam, create_engine, event, inspect, text
+from sqlalchemy import Connection, bindparam, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql.base import PGInspector
 from sqlalchemy.engine.reflection import Inspector, ObjectKind, ObjectScope
 
@@ -397,26 +397,6 @@ def replay(statements: Iterable[str]) -> dict[str, Any]:
             return {table: entry.description for table, entry in tables.items()}
     finally:
         engine.dispose()
-
-
-def same_as_models(connection: Connection, metadata: MetaData) -> bool:
-    """Whether a SQLite schema holds exactly the statements ``metadata.create_all`` writes.
-
-    A quick yes before Alembic's slower comparison, which reflects every table; False on
-    other databases, and whenever the wording differs at all.
-    """
-    if connection.dialect.name != "sqlite":
-        return False
-    engine = create_engine("sqlite://")
-    try:
-        with engine.connect() as scratch:
-            metadata.create_all(scratch)
-            expected = read_sqlite(sqlite_master(scratch)[0])
-    finally:
-        engine.dispose()
-    actual = read_sqlite(sqlite_master(connection)[0])
-    actual.pop(VERSION_TABLE, None)
-    return actual == expected
 
 
 def explain(key: str, expected: Any, actual: Any) -> list[str]:

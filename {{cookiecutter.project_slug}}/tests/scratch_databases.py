@@ -8,7 +8,6 @@ server (``DATABASE_URL``, or the default): the tests never skip for want of a se
 from __future__ import annotations
 
 import functools
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +17,12 @@ import pytest
 from sqlalchemy import URL, create_engine
 from sqlalchemy.exc import DBAPIError
 
-from {{ cookiecutter.package_name }}.settings import SettingsError, database_url, parse_database_url
+from {{ cookiecutter.package_name }}.settings import (
+    SettingsError,
+    database_url,
+    parse_database_url,
+    setting,
+)
 
 # The database to connect to on each server, to create and drop the tests' databases.
 ADMIN_DATABASES = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
@@ -71,8 +75,9 @@ def require_server_for_tests(admin_url: Callable[[URL], URL] = lambda url: url) 
 def server_for_tests() -> tuple[URL, str]:
     """The server the tests create their databases on, and the variable that names it."""
     try:
-        if os.environ.get("TEST_DATABASE_URL"):
-            url = parse_database_url(os.environ["TEST_DATABASE_URL"], source="TEST_DATABASE_URL")
+        test_url = setting("TEST_DATABASE_URL")  # from the environment, or .env
+        if test_url:
+            url = parse_database_url(test_url, source="TEST_DATABASE_URL")
             variable = "TEST_DATABASE_URL"
         else:
             url, variable = database_url(), "DATABASE_URL"

@@ -32,10 +32,12 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
     ``for_migrations``: an engine for one migration run, which keeps no connection open
-    afterwards; on SQLite, see also ``make_sqlite_transactional``.
+    afterwards.
     """
     url = settings.database_url(url)
     settings.require_driver(url)
+    if for_migrations:
+        settings.migration_lock_timeout()  # a malformed value stops us before we connect
     pool = {"poolclass": NullPool} if for_migrations else {}
     try:
         engine = create_async_engine(url, pool_pre_ping=True, **pool)
@@ -47,7 +49,7 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
         ) from None
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
-        make_sqlite_transactional(engine.sync_engine, for_migrations=for_migrations)
+        make_sqlite_transactional(engine.sync_engine)
     return engine
 
 

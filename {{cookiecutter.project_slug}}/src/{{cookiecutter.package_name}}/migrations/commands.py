@@ -11,10 +11,21 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+{%- if cookiecutter.async %}
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# What env.py accepts: the Connection that AsyncConnection.run_sync passes, or an engine.
+Connectable = Connection | AsyncEngine
+{%- else %}
 from sqlalchemy import Connection, Engine
 
+# What env.py accepts: a connection (its transaction is yours), or an engine.
+Connectable = Connection | Engine
+{%- endif %}
 
-def alembic_config(connection: Connection | Engine | None = None) -> Config:
+
+def alembic_config(connection: Connectable | None = None) -> Config:
     """Alembic's configuration, as alembic.ini gives it, on ``connection`` if one is given."""
     config = Config()
     config.set_main_option("script_location", "{{ cookiecutter.package_name }}:migrations")
@@ -24,11 +35,11 @@ def alembic_config(connection: Connection | Engine | None = None) -> Config:
     return config
 
 
-def upgrade(revision: str = "head", connection: Connection | Engine | None = None) -> None:
+def upgrade(revision: str = "head", connection: Connectable | None = None) -> None:
     """``alembic upgrade <revision>``: on ``connection``, or on ``DATABASE_URL``."""
     command.upgrade(alembic_config(connection), revision)
 
 
-def downgrade(revision: str, connection: Connection | Engine | None = None) -> None:
+def downgrade(revision: str, connection: Connectable | None = None) -> None:
     """``alembic downgrade <revision>``: on ``connection``, or on ``DATABASE_URL``."""
     command.downgrade(alembic_config(connection), revision)

@@ -8,7 +8,8 @@ Online, the migrations run on a connection or engine handed in as
 ``config.attributes["connection"]`` (application code, tests: see commands.py), or else on
 an engine of ``DATABASE_URL``. A run commits what it starts: on PostgreSQL and SQLite the
 whole run is one transaction, so a failure leaves the database as it was (MySQL cannot roll
-back DDL). A connection handed in inside a transaction is left for its owner to commit.
+back DDL). A connection handed in inside a transaction is left for its owner to commit
+(on MySQL it is committed once the lock is held: its first DDL statement would anyway).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ runs (``asyncio.run`` cannot start there: alembic issue #1353).
 
 A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
 a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
-in inside a transaction is left for its owner to commit.
+in inside a transaction is left for its owner to commit (on MySQL it is committed once the
+lock is held: its first DDL statement would anyway).
 """
 
 from __future__ import annotations
@@ -120,17 +121,20 @@ async def run_async_migrations(engine: AsyncEngine) -> None:
 
 def run_migrations_online() -> None:
     """Run the migrations on what was handed in, or on ``DATABASE_URL``."""
-    connectable = config.attributes.get("connection") or create_db_engine(for_migrations=True)
+    connectable = config.attributes.get("connection")
     if isinstance(connectable, Connection):  # the caller's own connection, shared
         do_run_migrations(connectable)
-    elif isinstance(connectable, AsyncConnection):
+        return
+    if isinstance(connectable, AsyncConnection):
         raise CommandError(
             "An AsyncConnection cannot be handed in: hand in the Connection that "
-            "`await connection.run_sync(upgrade)` passes to upgrade (see env.py)."
+            "AsyncConnection.run_sync passes to your function (see the README)."
         )
-    else:
-        with ThreadPoolExecutor(max_workers=1) as worker:  # never inside a running loop
-            worker.submit(asyncio.run, run_async_migrations(connectable)).result()
+    # An engine of our own: a handed-in one's pooled connections belong to its event loop.
+    url = connectable.url if isinstance(connectable, AsyncEngine) else None
+    engine = create_db_engine(url, for_migrations=True)
+    with ThreadPoolExecutor(max_workers=1) as worker:  # works inside a running loop too
+        worker.submit(asyncio.run, run_async_migrations(engine)).result()
 
 
 with explained_errors():

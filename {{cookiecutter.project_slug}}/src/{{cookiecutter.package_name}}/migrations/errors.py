@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import pkgutil
 import sys
 import traceback
@@ -34,7 +35,10 @@ ALEMBIC_ADVICE = {
     "Target database is not up to date": (
         "Apply the pending migrations first (alembic upgrade head), then autogenerate."
     ),
-    "didn't produce": "Nothing to downgrade: no migration is applied (alembic current).",
+    "Relative revision": (
+        "There are fewer revisions that way than asked: alembic current shows where the "
+        "database is, alembic history what there is."
+    ),
 }
 # A NOT NULL column added to a table that has rows, as each database words it.
 NOT_NULL_ON_ROWS = ("contains null values", "NOT NULL column with default value NULL")
@@ -56,15 +60,19 @@ def explained_errors() -> Iterator[None]:
                 f"{settings.migration_lock_timeout():g} s. Wait for it to finish, or raise "
                 "MIGRATION_LOCK_TIMEOUT."
             ) from None
-        if isinstance(error, DBAPIError) and error.statement is not None:
-            raise CommandError(failed_migration(error, reason)) from error
-        # A failed connect has no statement.
+        step = revision_step(error)
+        if step is not None:  # raised by a revision's own code
+            raise CommandError(failed_migration(step, reason)) from error
         raise CommandError(
             f"Cannot connect to the database: {reason}\n"
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
-    except NotImplementedError as error:  # IrreversibleMigration, raised by a downgrade()
+    except NotImplementedError as error:
+        step = revision_step(error)
+        if step is None or not step.startswith("downgrade()"):
+            raise
+        # IrreversibleMigration, raised by a downgrade().
         message = f"This downgrade would undo a revision that cannot be undone: {error}"
         raise CommandError(message) from None
     except CommandError as error:
@@ -80,29 +88,42 @@ def explained_errors() -> Iterator[None]:
         raise CommandError(f"{error}. {advice}") from None
 
 
-def failed_migration(error: DBAPIError, reason: str) -> str:
-    """Which revision failed, the database's reason, and what to do when it is a known one."""
+def revision_step(error: BaseException) -> str | None:
+    """Name the revision step that raised ``error`` (upgrade() of <file>), if one did."""
     frames = traceback.extract_tb(error.__traceback__)
     steps = [frame for frame in frames if Path(frame.filename).parent.name == "versions"]
-    where = f"{steps[-1].name}() of {Path(steps[-1].filename).name}" if steps else "A migration"
-    message = f"{where} failed: {reason}"
+    return f"{steps[-1].name}() of {Path(steps[-1].filename).name}" if steps else None
+
+
+def failed_migration(step: str, reason: str) -> str:
+    """Which revision failed, the database's reason, and what to do when it is a known one."""
+    message = f"{step} failed: {reason}"
     if any(words in reason for words in NOT_NULL_ON_ROWS):
         message += (
-            ". A NOT NULL column cannot be added to a table that has rows: give it a "
-            "server_default, or add it nullable, fill it, then make it NOT NULL "
+            ". A NOT NULL column added to a table that has rows (on SQLite, to any table) "
+            "needs a server_default; or add it nullable, fill it, then make it NOT NULL "
             "(docs/migrations.md)."
         )
     return message
 
 
 def note_models_ahead(config: Config, migration_context: MigrationContext) -> None:
-    """After ``alembic upgrade`` on the command line, say so when the models hold changes
-    that no revision has yet: the upgrade alone does not apply them."""
+    """After ``alembic upgrade`` to head on the command line, say so when the models hold
+    changes that no revision has yet: the upgrade alone does not apply them."""
     command = getattr(config.cmd_opts, "cmd", None)
     if not command or command[0].__name__ != "upgrade" or migration_context.as_sql:
         return
-    metadata = migration_context.opts["target_metadata"]
-    differences = compare_metadata(migration_context, metadata)
+    script = migration_context.script
+    if script is None or set(migration_context.get_current_heads()) != set(script.get_heads()):
+        return
+    autogenerate_log = logging.getLogger("alembic.autogenerate")
+    level = autogenerate_log.level
+    autogenerate_log.setLevel(logging.WARNING)  # what it detects is summed up below
+    try:
+        metadata = migration_context.opts["target_metadata"]
+        differences = compare_metadata(migration_context, metadata)
+    finally:
+        autogenerate_log.setLevel(level)
     if differences:
         print(
             f"Note: the models differ from the migrations ({len(differences)} difference(s)): "

@@ -52,14 +52,25 @@ def migration_lock(migrating: Connection) -> Iterator[None]:
 def sqlite_writer(migrating: Connection, timeout: float) -> Iterator[None]:
     """Begin the migrations' transaction with ``BEGIN IMMEDIATE`` (see sqlite.py), waiting up
     to ``timeout`` seconds for another writer to finish."""
-    cursor = migrating.connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {math.ceil(timeout * 1000)}")
-    cursor.close()
+    was = sqlite_pragma(migrating, "busy_timeout")
+    sqlite_pragma(migrating, f"busy_timeout = {math.ceil(timeout * 1000)}")
     migrating.execution_options(sqlite_begin_immediate=True)
     try:
         yield
     finally:
         migrating.execution_options(sqlite_begin_immediate=False)
+        sqlite_pragma(migrating, f"busy_timeout = {was}")
+
+
+def sqlite_pragma(connection: Connection, pragma: str) -> object:
+    """Run a PRAGMA on the driver's connection, outside any transaction SQLAlchemy keeps."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row[0] if row else None
 
 
 def lock_name(database: str | None) -> str:
