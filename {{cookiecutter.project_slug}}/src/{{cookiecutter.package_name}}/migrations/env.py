@@ -9,7 +9,7 @@ Online, the migrations run on a connection or engine handed in as
 an engine of ``DATABASE_URL``. A run commits what it starts: on PostgreSQL and SQLite the
 whole run is one transaction, so a failure leaves the database as it was (MySQL cannot roll
 back DDL). A connection handed in inside a transaction is left for its owner to commit
-(on MySQL it is committed once the lock is held: its first DDL statement would anyway).
+(on MySQL it is committed when another deploy migrated since it began).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ runs (``asyncio.run`` cannot start there: alembic issue #1353).
 
 A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
 a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
-in inside a transaction is left for its owner to commit (on MySQL it is committed once the
-lock is held: its first DDL statement would anyway).
+in inside a transaction is left for its owner to commit (on MySQL it is committed when
+another deploy migrated since it began).
 """
 
 from __future__ import annotations

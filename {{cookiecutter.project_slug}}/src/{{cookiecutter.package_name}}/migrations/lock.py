@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from {{ cookiecutter.package_name }} import settings
 
+VERSIONS = "SELECT version_num FROM alembic_version"
+
 
 @contextmanager
 def migration_lock(migrating: Connection) -> Iterator[None]:
@@ -37,10 +39,10 @@ def migration_lock(migrating: Connection) -> Iterator[None]:
     name = lock_name(engine.url.database)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         acquire(connection, name, timeout)
-        if engine.dialect.name != "postgresql" and migrating.in_transaction():
-            # A transaction begun before the lock reads the revision as it was then (MySQL's
-            # snapshot): end it, so the revision is read afresh. MySQL's first DDL statement
-            # would commit it anyway.
+        if engine.dialect.name != "postgresql" and snapshot_is_stale(migrating):
+            # Another deploy migrated since this transaction began: its snapshot would run
+            # their migrations again. End it, so the revision is read afresh; MySQL's first
+            # DDL statement would commit it anyway.
             migrating.commit()
         try:
             yield
@@ -71,6 +73,19 @@ def sqlite_pragma(connection: Connection, pragma: str) -> object:
     finally:
         cursor.close()
     return row[0] if row else None
+
+
+def snapshot_is_stale(migrating: Connection) -> bool:
+    """Whether ``migrating`` is inside a transaction whose snapshot of alembic_version (MySQL's
+    REPEATABLE READ) is older than the table; a locking read sees the latest rows."""
+    if not migrating.in_transaction():
+        return False
+    try:
+        seen = migrating.exec_driver_sql(VERSIONS).all()
+        latest = migrating.exec_driver_sql(f"{VERSIONS} LOCK IN SHARE MODE").all()
+    except DBAPIError:  # no alembic_version yet: nothing was migrated before
+        return False
+    return sorted(seen) != sorted(latest)
 
 
 def lock_name(database: str | None) -> str:
