@@ -10,6 +10,7 @@ user's Python, where only cookiecutter is installed.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -83,12 +84,14 @@ def show(text: str) -> None:
 
 
 def project_directory(project: Path, start: str | None) -> str:
-    """The project as `cd` reaches it from the user's shell: relative when it is below it."""
+    """The project as `cd` reaches it from the user's shell: relative when it is below it,
+    quoted for the shell when it needs to be."""
+    where = str(project)
     if start:
         relative = os.path.relpath(project, start)
         if not relative.startswith(".."):
-            return relative
-    return str(project)
+            where = relative
+    return shlex.quote(where)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,7 @@ def test_project_directory_is_relative_below_the_shell_and_absolute_elsewhere(tm
     assert hook.project_directory(project, str(tmp_path)) == "out/demo"
     assert hook.project_directory(project, str(tmp_path / "elsewhere")) == str(project)
     assert hook.project_directory(project, None) == str(project)
+    assert hook.project_directory(tmp_path / "my projects" / "demo", str(tmp_path)) == "'my projects/demo'"
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
