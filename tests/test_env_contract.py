@@ -146,21 +146,7 @@ def test_handed_in_transaction_is_left_to_its_owner(project: BakedProject, datab
     assert ("users" in after["tables"]) is (project.database == "mysql")
 
 
-# lock.py commits a handed-in transaction on MySQL before reading the revision (so that
-# the revision is read afresh once the lock is held): the owner's own writes go with it.
-MYSQL_COMMITS_THE_OWNERS_TRANSACTION = pytest.mark.xfail(
-    strict=True,
-    reason="lock.py commits the owner's transaction on MySQL (migrating.commit()): its writes "
-    "outlive its rollback, though nothing was migrated",
-)
-
-
-@pytest.mark.parametrize(
-    "project",
-    [pytest.param(c, marks=MYSQL_COMMITS_THE_OWNERS_TRANSACTION) if c["database"] == "mysql" else c for c in COMBINATIONS],
-    ids=combination_id,
-    indirect=True,
-)
+@ALL
 def test_handed_in_transaction_at_head_is_left_to_its_owner(project: BakedProject, database: str) -> None:
     """Nothing to migrate, so nothing commits: the row the owner wrote goes with its rollback."""
     after = probe(project, "transaction_at_head", database)["after"]
@@ -193,7 +179,7 @@ def test_handed_in_async_connection_is_refused_with_the_way_out(
     report = probe(project, "async_connection", database)
     assert report["error"] == (
         "An AsyncConnection cannot be handed in: hand in the Connection that "
-        "`await connection.run_sync(upgrade)` passes to upgrade (see env.py)."
+        "AsyncConnection.run_sync passes to your function (see the README)."
     )
     assert report["after"]["tables"] == []
 
