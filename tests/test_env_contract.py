@@ -25,9 +25,6 @@ from helpers import COMBINATIONS, TEMPLATE, BakedProject, combination_id
 PROBE = TEMPLATE / "tests" / "env_contract_probe.py"
 
 ALL = pytest.mark.parametrize("project", COMBINATIONS, ids=combination_id, indirect=True)
-SYNC = pytest.mark.parametrize(
-    "project", [c for c in COMBINATIONS if not c["async"]], ids=combination_id, indirect=True
-)
 ASYNC = pytest.mark.parametrize(
     "project", [c for c in COMBINATIONS if c["async"]], ids=combination_id, indirect=True
 )
