@@ -63,8 +63,9 @@ def explained_errors() -> Iterator[None]:
         step = revision_step(error)
         if step is not None:  # raised by a revision's own code
             raise CommandError(failed_migration(step, reason)) from error
+        # The driver's first line says what failed; psycopg's next ones repeat our advice.
         raise CommandError(
-            f"Cannot connect to the database: {reason}\n"
+            f"Cannot connect to the database: {reason.splitlines()[0]}\n"
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
