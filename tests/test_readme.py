@@ -94,3 +94,12 @@ def test_readme_says_to_commit_uv_lock_and_how_to_name_a_python(cookies: Any) ->
     assert "The project needs Python 3.12 or newer" in readme
     # The command the Makefile's refusal names (tests/test_makefile.py).
     assert "$ make install PYTHON=python3.12\n" in readme
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql"])
+def test_server_project_docs_do_not_promise_skipped_tests(cookies: Any, database: str) -> None:
+    """The tests run on the project's own server when TEST_DATABASE_URL is unset (tests/scratch_databases.py)."""
+    project = cookies.bake(extra_context={"database": database}).project_path
+    for name in ("README.md", ".env.example"):
+        text = (project / name).read_text()
+        assert "skipped" not in text and "skip the" not in text, name
