@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import scratch_database
 from helpers import COMBINATIONS, BakedProject, combination_id
+from test_migration_checks import FIRST, add_revision
 
 ALL = pytest.mark.parametrize("project", COMBINATIONS, ids=combination_id, indirect=True)
 
@@ -181,16 +182,7 @@ def test_sqlite_deploy_through_application_code_waits_for_another(
 
 
 # A second revision, whose upgrade fails if it runs twice.
-SECOND_REVISION = '''"""add things"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "5e0c0d5e0c0d"
-down_revision = "3f9c2a1b7d40"
-branch_labels = None
-depends_on = None
-
+CREATE_THINGS = """
 
 def upgrade() -> None:
     op.create_table("things", sa.Column("id", sa.Integer(), primary_key=True))
@@ -198,7 +190,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("things")
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -210,10 +202,7 @@ def test_mysql_reads_the_revision_once_the_lock_is_held(
 ) -> None:
     """A connection that read alembic_version before another deploy migrated must not run
     that deploy's migration again ("table already exists")."""
-    migrations = project.path / "src" / project.package / "migrations"
-    (migrations / "versions" / "2026_01_02_0000-5e0c0d5e0c0d_add_things.py").write_text(
-        SECOND_REVISION
-    )
+    second = add_revision(project, FIRST, CREATE_THINGS, number=1, slug="add_things")
     with scratch_database(project, tmp_path) as url:
         project.run("alembic", "upgrade", "3f9c2a1b7d40", DATABASE_URL=url)
         # The application reads the revision (MySQL's snapshot begins there), and waits
@@ -233,4 +222,4 @@ def test_mysql_reads_the_revision_once_the_lock_is_held(
         go.touch()
         output = application.communicate(timeout=60)[0]
         assert application.returncode == 0, output
-        assert "5e0c0d5e0c0d (head)" in project.run("alembic", "current", DATABASE_URL=url).stdout
+        assert f"{second.id} (head)" in project.run("alembic", "current", DATABASE_URL=url).stdout

@@ -25,6 +25,7 @@ from helpers import COMBINATIONS, BakedProject, combination_id
 from test_migration_checks import (
     DATABASES,
     FIRST,
+    INDEX_CREATED_CONCURRENTLY,
     Revision,
     add_history,
     add_revision,
@@ -242,27 +243,13 @@ def downgrade() -> None:
         batch.drop_column("email")
 """
 
-# PostgreSQL: an index built without locking the table, outside the transaction.
-INDEX_BUILT_CONCURRENTLY = """
-
-def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True)
-
-
-def downgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.drop_index("ix_users_name", table_name="users", postgresql_concurrently=True)
-"""
-
-
 @pytest.mark.parametrize("project", DATABASES, indirect=True)
 def test_revisions_using_documented_alembic_api_pass(project: BakedProject) -> None:
     email = add_revision(project, FIRST, EMAIL_FILLED_IN, number=1, header=DOCUMENTED_API_HEADER)
     add_model_column(project)
     head = email
     if project.database == "postgresql":
-        head = add_revision(project, email.id, INDEX_BUILT_CONCURRENTLY, number=2)
+        head = add_revision(project, email.id, INDEX_CREATED_CONCURRENTLY, number=2)
         model = project.path / "src" / project.package / "models" / "user.py"
         name = "mapped_column(String(50))"
         model.write_text(model.read_text().replace(name, "mapped_column(String(50), index=True)"))

@@ -14,26 +14,7 @@ from typing import Any
 import pytest
 from conftest import server_url
 from helpers import BakedProject
-
-SECOND_REVISION = '''"""{message}"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "7a7a7a7a7a7a"
-down_revision = "3f9c2a1b7d40"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    {upgrade}
-
-
-def downgrade() -> None:
-    {downgrade}
-'''
-
+from test_migration_checks import FIRST, add_revision, migrations_dir
 
 @pytest.fixture
 def project(request: pytest.FixtureRequest, cookies: Any, project_venv: Path) -> BakedProject:
@@ -44,10 +25,12 @@ def project(request: pytest.FixtureRequest, cookies: Any, project_venv: Path) ->
 
 
 def add_second_revision(project: BakedProject, upgrade: str, downgrade: str = "pass") -> Path:
-    versions = project.path / "src" / project.package / "migrations" / "versions"
-    path = versions / "2026_01_02_0000-7a7a7a7a7a7a_second.py"
-    path.write_text(SECOND_REVISION.format(message="second", upgrade=upgrade, downgrade=downgrade))
-    return path
+    body = (
+        f"\n\ndef upgrade() -> None:\n    {upgrade}\n"
+        f"\n\ndef downgrade() -> None:\n    {downgrade}\n"
+    )
+    revision = add_revision(project, FIRST, body, number=1, slug="second")
+    return migrations_dir(project) / "versions" / revision.file
 
 
 def failed_line(result: Any) -> str:
