@@ -64,7 +64,8 @@ def test_bad_settings_end_in_one_line_and_change_nothing(
     with scratch_database(project, tmp_path) as url:
 
         def upgrade(settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
-            return project.run("alembic", "upgrade", "head", check=False, DATABASE_URL=url, **settings)
+            environment = {"DATABASE_URL": url, **settings}
+            return project.run("alembic", "upgrade", "head", check=False, **environment)
 
         # The commands wait mostly on Python's start-up: run them side by side.
         with ThreadPoolExecutor(max_workers=4) as pool:

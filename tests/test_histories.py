@@ -83,7 +83,7 @@ def failures(output: str) -> int:
     """How many of the project's tests failed or errored for a reason of their own: a test
     that only points at another's failure does not count."""
     counts = re.findall(r"(\d+) (?:failed|errors?)\b", output.splitlines()[-1])
-    return sum(map(int, counts)) - output.count(POINTER)
+    return sum(map(int, counts)) - (POINTER in output)  # one test points, however often shown
 
 
 def add_model_column(project: BakedProject, line: str = EMAIL_MODEL_LINE) -> None:
