@@ -24,11 +24,12 @@ demo: $(VENV)/.installed ## Bake the default project into build/, install it, mi
 	cd $(DEMO) && .venv/bin/alembic history --verbose && .venv/bin/alembic current
 	$(MAKE) -C $(DEMO) test
 
-# One worker more than cores: many tests wait on a database server or a subprocess.
+# One worker more than cores: many tests wait on a database server or a subprocess; an idle
+# worker takes tests queued for a busy one, so the long ones do not finish the run alone.
 WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 
 test: $(VENV)/.installed ## Run the template's tests (bakes and runs every combination)
-	$(VENV)/bin/python -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 clean: ## Remove .venv, .cache and build/
 	rm -rf $(VENV) .cache build
