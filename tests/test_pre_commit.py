@@ -20,7 +20,7 @@ def test_hooks_need_no_network(cookies: Any) -> None:
     assert {hook["language"] for hook in hooks.values()} == {"system"}
     for expected in ("ruff-check", "ruff-format", "mypy", "trailing-whitespace", "end-of-file-fixer",
                      "check-yaml", "check-toml", "check-added-large-files", "check-merge-conflict",
-                     "alembic-single-head", "alembic-check"):
+                     "alembic-single-head", "alembic-check", "migration-safety"):
         assert expected in hooks
 
 

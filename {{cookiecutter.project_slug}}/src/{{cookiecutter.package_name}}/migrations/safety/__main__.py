@@ -1,0 +1,14 @@
+"""``python -m {{ cookiecutter.package_name }}.migrations.safety [REVISION_FILE ...]``: lint
+these revisions, or all of them; exit 1 when something is unsafe."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.migrations.safety import problems
+
+found = problems([Path(argument) for argument in sys.argv[1:]] or None)
+if found:
+    print("\n".join(found))
+    sys.exit(1)
