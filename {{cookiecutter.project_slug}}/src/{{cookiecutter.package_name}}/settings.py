@@ -41,6 +41,10 @@ DRIVER_PACKAGES = {
 DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
 """Seconds a deploy waits for another deploy that is migrating the same database."""
 MAX_MIGRATION_LOCK_TIMEOUT = 86400.0  # a day: every database can wait that long
+DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT = 5.0
+"""Seconds one migration statement may wait for a lock on a table or row; 0: no limit."""
+DEFAULT_MIGRATION_STATEMENT_TIMEOUT = 300.0
+"""Seconds one migration statement may run; 0: no limit."""
 
 
 class SettingsError(ValueError):
@@ -129,6 +133,33 @@ def migration_lock_timeout() -> float:
     if not 0 < seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
         raise SettingsError(
             "MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0 and at most "
+            f"{MAX_MIGRATION_LOCK_TIMEOUT:g}, not {raw!r}."
+        )
+    return seconds
+
+
+def migration_table_lock_timeout() -> float:
+    """Seconds one migration statement may wait for a lock (``MIGRATION_TABLE_LOCK_TIMEOUT``);
+    0 turns the limit off. Meanwhile every query on that table waits behind it."""
+    return seconds_or_off("MIGRATION_TABLE_LOCK_TIMEOUT", DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT)
+
+
+def migration_statement_timeout() -> float:
+    """Seconds one migration statement may run (``MIGRATION_STATEMENT_TIMEOUT``); 0 turns
+    the limit off."""
+    return seconds_or_off("MIGRATION_STATEMENT_TIMEOUT", DEFAULT_MIGRATION_STATEMENT_TIMEOUT)
+
+
+def seconds_or_off(name: str, default: float) -> float:
+    """The setting ``name`` in seconds, from 0 (no limit) to a day; ``default`` when unset."""
+    raw = setting(name) or str(default)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
+        raise SettingsError(
+            f"{name} must be a number of seconds from 0 (no limit) to "
             f"{MAX_MIGRATION_LOCK_TIMEOUT:g}, not {raw!r}."
         )
     return seconds
