@@ -10,6 +10,11 @@ an engine of ``DATABASE_URL``. A run commits what it starts: on PostgreSQL and S
 whole run is one transaction, so a failure leaves the database as it was (MySQL cannot roll
 back DDL). A connection handed in inside a transaction is left for its owner to commit
 (on MySQL it is committed when another deploy migrated since it began).
+
+Every run, online or ``--sql``, first sets a lock timeout and a statement timeout
+(``MIGRATION_TABLE_LOCK_TIMEOUT``, ``MIGRATION_STATEMENT_TIMEOUT``: timeouts.py), so that a
+migration queued behind a long transaction fails instead of stalling every query behind it.
+Online, the connection gets its own values back afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from {{ cookiecutter.package_name }}.migrations.errors import (
     note_models_ahead,
 )
 from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
+from {{ cookiecutter.package_name }}.migrations.timeouts import configured_timeouts, session_timeouts
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -68,6 +74,9 @@ def run_migrations_offline() -> None:
         render_as_batch=url.get_backend_name() == "sqlite",
     )
     with context.begin_transaction():
+        # The script sets the timeouts an online run sets: what is reviewed is what runs.
+        for statement in configured_timeouts(context.get_context().dialect):
+            context.execute(statement)
         context.run_migrations()
 
 
@@ -88,7 +97,9 @@ def do_run_migrations(connection: Connection) -> None:
         # Callers may watch each step as it is applied (the migration tests do).
         on_version_apply=config.attributes.get("on_version_apply", ()),
     )
-    with migration_lock(connection), context.begin_transaction():
+    # The timeouts are set outside the migrations' transaction: its rollback cannot undo
+    # them halfway, and the connection's own values come back after it ended.
+    with migration_lock(connection), session_timeouts(connection), context.begin_transaction():
         context.run_migrations()
     note_models_ahead(config, context.get_context())
 

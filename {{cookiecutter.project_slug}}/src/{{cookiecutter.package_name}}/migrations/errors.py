@@ -42,6 +42,15 @@ ALEMBIC_ADVICE = {
 }
 # A NOT NULL column added to a table that has rows, as each database words it.
 NOT_NULL_ON_ROWS = ("contains null values", "NOT NULL column with default value NULL")
+# A statement stopped by MIGRATION_TABLE_LOCK_TIMEOUT or MIGRATION_STATEMENT_TIMEOUT
+# (timeouts.py), as PostgreSQL, MySQL and MariaDB word it.
+LOCK_TIMED_OUT = ("canceling statement due to lock timeout", "Lock wait timeout exceeded")
+STATEMENT_TIMED_OUT = (
+    "canceling statement due to statement timeout",
+    "max_statement_time exceeded",  # MariaDB
+    "maximum statement execution time exceeded",  # MySQL
+)
+LIVE_DATABASE_DOC = 'docs/migrations.md, "Migrations on a live database"'
 
 
 @contextmanager
@@ -98,6 +107,18 @@ def revision_step(error: BaseException) -> str | None:
 
 def failed_migration(step: str, reason: str) -> str:
     """Which revision failed, the database's reason, and what to do when it is a known one."""
+    if any(words in reason for words in LOCK_TIMED_OUT):
+        return (
+            f"{step} waited over {settings.migration_table_lock_timeout():g} s for a lock "
+            "another session holds (MIGRATION_TABLE_LOCK_TIMEOUT): retry when the table is "
+            f"quieter, or raise the timeout for this revision ({LIVE_DATABASE_DOC})."
+        )
+    if any(words in reason for words in STATEMENT_TIMED_OUT):
+        return (
+            f"{step} ran a statement for over {settings.migration_statement_timeout():g} s "
+            "(MIGRATION_STATEMENT_TIMEOUT): do the work in smaller batches, or raise the "
+            f"timeout for this revision ({LIVE_DATABASE_DOC})."
+        )
     message = f"{step} failed: {reason}"
     if any(words in reason for words in NOT_NULL_ON_ROWS):
         message += (
