@@ -180,8 +180,16 @@ def test_statement_running_too_long_fails_unless_its_revision_lifts_the_limit(
 # MIGRATION_TABLE_LOCK_TIMEOUT=2.5 and MIGRATION_STATEMENT_TIMEOUT=0 (no limit).
 OFFLINE_SETS = {
     "postgresql": ["BEGIN;", "SET lock_timeout = '2500ms';", "SET statement_timeout = '0ms';"],
-    "mysql": ["SET SESSION lock_wait_timeout = 3;", "SET SESSION max_execution_time = 0;"],
-    "mariadb": ["SET SESSION lock_wait_timeout = 3;", "SET SESSION max_statement_time = 0;"],
+    "mysql": [
+        "SET SESSION lock_wait_timeout = 3;",
+        "SET SESSION innodb_lock_wait_timeout = 3;",
+        "SET SESSION max_execution_time = 0;",
+    ],
+    "mariadb": [
+        "SET SESSION lock_wait_timeout = 3;",
+        "SET SESSION innodb_lock_wait_timeout = 3;",
+        "SET SESSION max_statement_time = 0;",
+    ],
     "sqlite": [],
 }
 # What a revision's `with timeouts(table_lock=0, statement=60):` around one statement renders.
@@ -195,16 +203,20 @@ OFFLINE_STEP = {
     ],
     "mysql": [
         "SET SESSION lock_wait_timeout = 31536000;",
+        "SET SESSION innodb_lock_wait_timeout = 31536000;",
         "SET SESSION max_execution_time = 60000;",
         "SELECT 1;",
         "SET SESSION lock_wait_timeout = 3;",
+        "SET SESSION innodb_lock_wait_timeout = 3;",
         "SET SESSION max_execution_time = 0;",
     ],
     "mariadb": [
         "SET SESSION lock_wait_timeout = 31536000;",
+        "SET SESSION innodb_lock_wait_timeout = 31536000;",
         "SET SESSION max_statement_time = 60;",
         "SELECT 1;",
         "SET SESSION lock_wait_timeout = 3;",
+        "SET SESSION innodb_lock_wait_timeout = 3;",
         "SET SESSION max_statement_time = 0;",
     ],
     "sqlite": ["SELECT 1;"],

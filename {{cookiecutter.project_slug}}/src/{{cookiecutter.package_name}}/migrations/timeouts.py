@@ -37,7 +37,11 @@ def timeout_statements(dialect: Dialect, *, table_lock: float, statement: float)
             limit = f"max_statement_time = {statement:g}"
         else:  # MySQL's limit applies to SELECT statements only
             limit = f"max_execution_time = {math.ceil(statement * 1000)}"
-        return [f"SET SESSION lock_wait_timeout = {lock_wait}", f"SET SESSION {limit}"]
+        return [
+            f"SET SESSION lock_wait_timeout = {lock_wait}",  # table locks (ALTER TABLE)
+            f"SET SESSION innodb_lock_wait_timeout = {lock_wait}",  # row locks (UPDATE)
+            f"SET SESSION {limit}",
+        ]
     return []  # SQLite has neither; lock.py bounds its wait for the database file
 
 
@@ -86,9 +90,10 @@ def current_timeouts(connection: Connection) -> list[str]:
         lock, statement = connection.exec_driver_sql(query).one()
         return [f"SET lock_timeout = '{lock}'", f"SET statement_timeout = '{statement}'"]
     limit = "max_statement_time" if is_mariadb(connection.dialect) else "max_execution_time"
-    query = f"SELECT @@SESSION.lock_wait_timeout, @@SESSION.{limit}"
-    lock, statement = connection.exec_driver_sql(query).one()
-    return [f"SET SESSION lock_wait_timeout = {lock}", f"SET SESSION {limit} = {statement}"]
+    names = ("lock_wait_timeout", "innodb_lock_wait_timeout", limit)
+    query = "SELECT " + ", ".join(f"@@SESSION.{name}" for name in names)
+    values = connection.exec_driver_sql(query).one()
+    return [f"SET SESSION {name} = {value}" for name, value in zip(names, values, strict=True)]
 
 
 def run(connection: Connection, statements: list[str], *, commit: bool) -> None:
