@@ -37,7 +37,7 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
     url = settings.database_url(url)
     settings.require_driver(url)
     if for_migrations:
-        settings.migration_lock_timeout()  # a malformed value stops us before we connect
+        settings.check_migration_settings()  # a malformed value stops us before we connect
     pool = {"poolclass": NullPool} if for_migrations else {}
     try:
         engine = create_async_engine(url, pool_pre_ping=True, **pool)

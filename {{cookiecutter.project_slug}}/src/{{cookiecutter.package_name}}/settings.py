@@ -138,6 +138,13 @@ def migration_lock_timeout() -> float:
     return seconds
 
 
+def check_migration_settings() -> None:
+    """Refuse a malformed migration setting before a migration run connects."""
+    migration_lock_timeout()
+    migration_table_lock_timeout()
+    migration_statement_timeout()
+
+
 def migration_table_lock_timeout() -> float:
     """Seconds one migration statement may wait for a lock (``MIGRATION_TABLE_LOCK_TIMEOUT``);
     0 turns the limit off. Meanwhile every query on that table waits behind it."""
