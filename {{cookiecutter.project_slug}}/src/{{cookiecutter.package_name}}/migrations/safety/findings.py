@@ -43,6 +43,16 @@ ADVICE = {
         "still running may not handle the new type",
         "add a column of the new type, fill it, switch the code to it, then drop the old one",
     ),
+    "ban-drop-not-null": (
+        "the release still running during the deploy may rely on the column never being NULL",
+        "expand/contract: only the column that is going away may become nullable, once no "
+        "release reads it; say so in a waiver",
+    ),
+    "ban-drop-constraint": (
+        "the data the constraint protected is unguarded from then on",
+        "drop a constraint only once another one guards the data (a NOT NULL that replaces "
+        "a CHECK, say), and say so in a waiver",
+    ),
     "require-concurrent-index-creation": (
         "CREATE INDEX blocks every write to the table until the index is built",
         "build it CONCURRENTLY, outside the transaction: op.create_index(..., "

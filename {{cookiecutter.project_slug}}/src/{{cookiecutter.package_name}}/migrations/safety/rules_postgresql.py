@@ -22,14 +22,15 @@ from typing import TypedDict
 
 from alembic import command
 from alembic.script import Script
+from alembic.util import CommandError
+from sqlalchemy import URL
 
 from {{ cookiecutter.package_name }}.migrations.commands import alembic_config
 from {{ cookiecutter.package_name }}.migrations.safety.findings import Finding, finding
+from {{ cookiecutter.package_name }}.migrations.timeouts import configured_timeouts
 
 # Offline SQL starts each revision's part with this comment.
 REVISION_START = re.compile(r"^-- Running upgrade .* -> (\w+)$", re.MULTILINE)
-# What env.py runs first: squawk checks that every migration sets both timeouts.
-PREAMBLE = "BEGIN;\nSET lock_timeout = '5s';\nSET statement_timeout = '300s';\n"
 
 
 class SquawkFinding(TypedDict):
@@ -46,11 +47,14 @@ class SquawkFinding(TypedDict):
 def find_dangers(scripts: Sequence[Script]) -> Iterator[Finding]:
     """What squawk finds in the SQL of each of ``scripts``."""
     sql = sql_of_revisions()
+    # What env.py runs first; squawk checks that every migration sets both timeouts.
+    postgresql = URL.create("postgresql").get_dialect()()
+    preamble = "".join(f"{line};\n" for line in ["BEGIN", *configured_timeouts(postgresql)])
     with tempfile.TemporaryDirectory() as folder:
         revision_of_file = {}
         for script in scripts:
             file = Path(folder) / f"{script.revision}.sql"
-            file.write_text(f"{PREAMBLE}{sql.get(script.revision, '')}\nCOMMIT;\n")
+            file.write_text(f"{preamble}{sql.get(script.revision, '')}\nCOMMIT;\n")
             revision_of_file[str(file)] = script
         for found in squawk(list(revision_of_file)):
             script = revision_of_file[found["file"]]
@@ -69,7 +73,10 @@ def sql_of_revisions() -> dict[str, str]:
     """The offline SQL of every revision's upgrade(), by revision id."""
     config = alembic_config()
     config.output_buffer = io.StringIO()
-    command.upgrade(config, "base:heads", sql=True)
+    try:
+        command.upgrade(config, "base:heads", sql=True)
+    except CommandError as error:  # env.py words a revision's failure as one line
+        raise SystemExit(f"The revisions cannot be rendered as SQL: {error}") from None
     parts = REVISION_START.split(config.output_buffer.getvalue())
     sql = dict(zip(parts[1::2], parts[2::2], strict=True))
     if sql:  # the last part ends with the run's own COMMIT
