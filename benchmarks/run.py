@@ -8,10 +8,13 @@ For each N it bakes the template (default answers: SQLite, sync; with --server, 
 for that server's database), grows the project to N revisions that each create a table,
 with a model for each table so that both tools' "models match the migrations" checks pass,
 and times two pytest runs, in the same virtualenv, on the same database fixture (the
-project's temporary SQLite file, or a throw-away database on the server):
+project's temporary SQLite file, or a throw-away database on the server), and the
+project's migration safety lint on its own:
 
 * the project's whole test suite, as ``make test`` runs it (every test in tests/);
-* pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``.
+* pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``;
+* ``python -m <package>.migrations.safety``, which the suite also runs as one of its tests
+  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL).
 
 It prints a Markdown table of median times and writes it to <workdir>/results.md.
 Needs cookiecutter (see tests/requirements.txt) and PyPI, to build the virtualenv.
@@ -42,10 +45,12 @@ PYTEST_ALEMBIC = "pytest-alembic==0.13.1"
 # which breaks on pytest 9.2; its fixtures stay available.
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pytest_alembic_enabled="]
 # The project's whole suite (what `make test` runs), against pytest-alembic's four checks:
-# one head, up to head, every revision reversible, the models match.
+# one head, up to head, every revision reversible, the models match. Then the safety lint
+# alone, a command run in the project ({package} is the project's package).
 TOOLS = {
-    "project suite": ["tests", "--ignore=tests/test_pytest_alembic.py"],
-    "pytest-alembic": ["tests/test_pytest_alembic.py"],
+    "project suite": [*PYTEST, "tests", "--ignore=tests/test_pytest_alembic.py"],
+    "pytest-alembic": [*PYTEST, "tests/test_pytest_alembic.py"],
+    "safety lint": ["-m", "{package}.migrations.safety"],
 }
 # The revision the template ships, which the generated history follows.
 FIRST_REVISION = "3f9c2a1b7d40"
@@ -147,11 +152,11 @@ def main() -> None:
     timings = {(size, tool): Timings() for size in options.sizes for tool in TOOLS}
     for size, project in projects.items():
         # One untimed run compiles the revision files to bytecode, as on any second run.
-        timed_pytest(python, project, TOOLS["project suite"], options.server)
-        # Alternate the tools, so that a busy moment on the machine slows both alike.
+        timed(python, project, TOOLS["project suite"], options.server)
+        # Alternate the tools, so that a busy moment on the machine slows them alike.
         for _ in range(options.runs):
-            for tool, tests in TOOLS.items():
-                wall, cpu = timed_pytest(python, project, tests, options.server)
+            for tool, arguments in TOOLS.items():
+                wall, cpu = timed(python, project, arguments, options.server)
                 timings[size, tool].wall.append(wall)
                 timings[size, tool].cpu.append(cpu)
                 print(f"N={size:<5} {tool:<15} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
@@ -245,10 +250,13 @@ def make_virtualenv(venv: Path, packages: list[str]) -> Path:
     return python
 
 
-def timed_pytest(
-    python: Path, project: Path, tests: list[str], server: str | None
+def timed(
+    python: Path, project: Path, arguments: list[str], server: str | None
 ) -> tuple[float, float]:
-    """Run the tests; return their wall-clock and CPU seconds. Stops on failure."""
+    """Run ``python arguments`` in the project; return its wall-clock and CPU seconds
+    (squawk's included: getrusage counts every finished child). Stops on failure."""
+    package = next((project / "src").iterdir()).name
+    arguments = [argument.format(package=package) for argument in arguments]
     env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update(PYTHONPATH=str(project / "src"), VIRTUAL_ENV=str(python.parent.parent))
     if server is not None:
@@ -256,7 +264,7 @@ def timed_pytest(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [str(python), *PYTEST, *tests],
+        [str(python), *arguments],
         cwd=project,
         env=env,
         capture_output=True,
@@ -266,7 +274,7 @@ def timed_pytest(
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
-        sys.exit(f"{' '.join(tests)} failed in {project}:\n{result.stdout}\n{result.stderr}")
+        sys.exit(f"{' '.join(arguments)} failed in {project}:\n{result.stdout}\n{result.stderr}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu
 
@@ -279,24 +287,28 @@ def report(
     where: str,
 ) -> str:
     """The results as a Markdown table: medians, the speed-up, and the growth with N."""
-    ours, theirs = TOOLS
+    ours, theirs, lint = TOOLS
     lines = [
-        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time |",
-        "|---:|---:|---:|---:|---:|",
+        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time | {lint}, s |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         mine, other = timings[size, ours], timings[size, theirs]
         lines.append(
             f"| {size} | {seconds(mine)} | {seconds(other)} "
             f"| {median(other.wall) / median(mine.wall):.1f}x "
-            f"| {median(other.cpu) / median(mine.cpu):.1f}x |"
+            f"| {median(other.cpu) / median(mine.cpu):.1f}x "
+            f"| {seconds(timings[size, lint])} |"
         )
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         growth = [
             median(timings[large, tool].wall) / median(timings[small, tool].wall) for tool in TOOLS
         ]
-        lines.append(f"| time({large}) / time({small}) | {growth[0]:.1f} | {growth[1]:.1f} | | |")
+        lines.append(
+            f"| time({large}) / time({small}) | {growth[0]:.1f} | {growth[1]:.1f} | | "
+            f"| {growth[2]:.1f} |"
+        )
     versions = subprocess.run(
         [str(python), "-c", VERSIONS], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -310,9 +322,11 @@ def report(
 
 VERSIONS = """
 import platform
-from importlib.metadata import version
-names = ["alembic", "sqlalchemy", "pytest", "pytest-alembic"]
-print(f"Python {platform.python_version()}, " + ", ".join(f"{n} {version(n)}" for n in names))
+from importlib.metadata import distributions
+names = ["alembic", "sqlalchemy", "pytest", "pytest-alembic", "squawk-cli"]
+found = {d.metadata["Name"].lower(): d.version for d in distributions()}
+names = [f"{n} {found[n]}" for n in names if n in found]
+print(f"Python {platform.python_version()}, " + ", ".join(names))
 """
 
 

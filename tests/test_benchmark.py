@@ -1,8 +1,8 @@
 """The benchmark (benchmarks/run.py) works end to end, at a size small enough for every run.
 
 No timing is asserted: this only proves that it bakes, grows the history, installs, runs
-both tools' checks to a pass (it stops on the first failure) and prints its table, on
-SQLite and on a PostgreSQL server.
+both tools' checks and the project's safety lint (squawk on PostgreSQL) to a pass (it
+stops on the first failure) and prints its table, on SQLite and on a PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -38,7 +38,15 @@ def test_benchmark_smoke_run_prints_the_table(database: str, tmp_path: Path) -> 
     assert "| 3 |" in table
     assert "| 6 |" in table
     assert "| time(6) / time(3) |" in table
+    # The lint alone is timed and reported, with its own growth with N.
+    assert "| safety lint, s |" in table
+    printed = result.stdout.splitlines()
+    assert any(line.startswith("N=6 ") and "safety lint" in line for line in printed)
+    growth = next(line for line in table.splitlines() if line.startswith("| time(6) / time(3) |"))
+    assert growth.split("|")[-2].strip(), "no growth ratio for the safety lint"
     assert ("SQLite, temporary file" if server is None else "postgresql server") in table
+    # The PostgreSQL project's lint runs squawk: the virtualenv has the pinned squawk-cli.
+    assert ("squawk-cli" in table) == (server is not None)
     # The grown project really has the history the table claims.
     versions = next((tmp_path / "n6").glob("*/src/*/migrations/versions"))
     assert len(list(versions.glob("2026_*.py"))) == 6
