@@ -48,9 +48,8 @@ def find_dangers(scripts: Sequence[Script]) -> Iterator[Finding]:
             continue
         created = tables_created(upgrade)
         for call in sorted(calls(upgrade), key=lambda call: (call.lineno, call.col_offset)):
-            operation = ast.get_source_segment(source, call) or ""
             for rule in rules_broken(call, created):
-                yield finding(path, rule, operation)
+                yield finding(path, rule, ast.get_source_segment(source, call) or "")
 
 
 def calls(function: ast.FunctionDef) -> Iterator[ast.Call]:
