@@ -3,6 +3,7 @@ to do instead. The rules take the names of squawk's, the PostgreSQL migration li
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,10 @@ def finding(path: Path, rule: str, operation: str, why: str = "", safe_way: str 
 
 
 def one_line(text: str, limit: int = 120) -> str:
-    """``text`` on one line, cut at ``limit`` characters."""
+    """``text`` on one line, without the spaces of its line breaks inside brackets, cut at
+    ``limit`` characters."""
     text = " ".join(text.split())
+    text = re.sub(r",? \)", ")", re.sub(r"\( ", "(", text))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
