@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cookiecutter.main import cookiecutter
@@ -47,12 +48,28 @@ def test_every_variant_in_the_table_exists_in_the_template() -> None:
 
 def test_every_async_file_in_the_template_is_in_the_table() -> None:
     """A variant missing from the table would ship in every project, sync ones included."""
-    listed = {variant.format(**TEMPLATE_PACKAGE) for _, _, variant, _ in hook.VARIANT_FILES}
+    listed = {
+        variant.format(**TEMPLATE_PACKAGE)
+        for question, _, variant, _ in hook.VARIANT_FILES
+        if question == "async"
+    }
     found = {
         path.relative_to(PROJECT_TEMPLATE).as_posix()
         for path in PROJECT_TEMPLATE.rglob("*_async.*")
     }
     assert found == listed
+
+
+def test_postgresql_files_ship_only_with_postgresql(cookies: Any) -> None:
+    """squawk's rules and configuration in PostgreSQL projects; the project's own rules in
+    the others."""
+    for database in ("sqlite", "postgresql", "mysql"):
+        project = cookies.bake(extra_context={"database": database}).project_path
+        safety = next(project.glob("src/*/migrations/safety"))
+        assert (project / ".squawk.toml").exists() == (database == "postgresql")
+        assert not (safety / "rules_postgresql.py").exists()
+        rules = (safety / "rules.py").read_text()
+        assert ("squawk" in rules.split("\n\n")[0]) == (database == "postgresql"), rules[:300]
 
 
 def test_apply_variants_moves_the_chosen_and_deletes_the_others(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_models_match_migrations(checked_database: CheckedDatabase, alembic_conf
 
 def test_every_revision_is_safe_on_a_live_database() -> None:
     """No upgrade() locks a busy table for long or breaks the release still running, unless
-    a waiver in its revision says why it is safe (src/{{ cookiecutter.package_name }}/migrations/safety/)."""
+    a waiver in its revision says why it is safe (see the package's migrations/safety/)."""
     problems = safety.problems()
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
