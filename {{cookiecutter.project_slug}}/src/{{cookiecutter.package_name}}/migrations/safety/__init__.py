@@ -11,12 +11,14 @@ is accepted only by a waiver in its revision that says why it is safe there (wai
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 from alembic.script import Script, ScriptDirectory
 
 from {{ cookiecutter.package_name }}.migrations.commands import alembic_config
+from {{ cookiecutter.package_name }}.migrations.safety.findings import Finding
 from {{ cookiecutter.package_name }}.migrations.safety.rules import find_dangers
 from {{ cookiecutter.package_name }}.migrations.safety.waivers import waived
 
@@ -25,11 +27,13 @@ def problems(paths: Iterable[Path] | None = None) -> list[str]:
     """What is unsafe in the revisions at ``paths`` (all revisions when None), one report
     per finding no waiver accepts and per malformed waiver."""
     scripts = revisions(paths)
-    findings = list(find_dangers(scripts))
+    findings_of: dict[Path, list[Finding]] = defaultdict(list)
+    for found in find_dangers(scripts):
+        findings_of[found.path].append(found)
     reports = []
     for script in scripts:
         path = Path(str(script.path))
-        unwaived, waiver_problems = waived(path, (f for f in findings if f.path == path))
+        unwaived, waiver_problems = waived(path, findings_of[path])
         reports += [found.report() for found in unwaived] + waiver_problems
     return reports
 

@@ -9,6 +9,11 @@ from pathlib import Path
 
 LESSON = 'docs/migrations.md, "Migrations on a live database"'
 
+NOT_VALID_THEN_VALIDATE = (
+    "add it NOT VALID (postgresql_not_valid=True), then VALIDATE CONSTRAINT in its own "
+    "transaction: inside op.get_context().autocommit_block()"
+)
+
 # rule: (why it is dangerous while the database serves traffic, the safe way)
 ADVICE = {
     "adding-required-field": (
@@ -66,13 +71,11 @@ ADVICE = {
     ),
     "constraint-missing-not-valid": (
         "adding a constraint scans the whole table while writes to it are blocked",
-        "add it NOT VALID (postgresql_not_valid=True), then VALIDATE CONSTRAINT in its own "
-        "transaction: inside op.get_context().autocommit_block()",
+        NOT_VALID_THEN_VALIDATE,
     ),
     "adding-foreign-key-constraint": (
         "adding a foreign key scans the table while writes to both tables are blocked",
-        "add it NOT VALID (postgresql_not_valid=True), then VALIDATE CONSTRAINT in its own "
-        "transaction: inside op.get_context().autocommit_block()",
+        NOT_VALID_THEN_VALIDATE,
     ),
     "adding-not-nullable-field": (
         "SET NOT NULL scans the whole table while reads and writes are blocked",

@@ -64,6 +64,11 @@ def name_of(call: ast.Call) -> str:
     return function.id if isinstance(function, ast.Name) else ""
 
 
+def keywords_of(call: ast.Call) -> dict[str, ast.expr]:
+    """The keyword arguments of ``call``, by name."""
+    return {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+
+
 def tables_created(function: ast.FunctionDef) -> set[str]:
     """Tables this upgrade() creates: a required column added to one of them is no danger."""
     return {
@@ -78,7 +83,7 @@ def tables_created(function: ast.FunctionDef) -> set[str]:
 
 def rules_broken(call: ast.Call, created: set[str]) -> Iterator[str]:
     name = name_of(call)
-    keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+    keywords = keywords_of(call)
     if name in RULE_OF_CALL:
         yield RULE_OF_CALL[name]
     elif name == "alter_column":
@@ -103,7 +108,7 @@ def rules_broken(call: ast.Call, created: set[str]) -> Iterator[str]:
 
 def is_required(column: ast.Call) -> bool:
     """Whether ``sa.Column(...)`` is NOT NULL without a server default."""
-    keywords = {keyword.arg: keyword.value for keyword in column.keywords if keyword.arg}
+    keywords = keywords_of(column)
     not_null = is_constant(keywords.get("nullable"), False) or (
         "nullable" not in keywords and is_constant(keywords.get("primary_key"), True)
     )

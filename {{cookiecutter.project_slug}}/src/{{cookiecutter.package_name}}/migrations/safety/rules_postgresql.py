@@ -51,14 +51,15 @@ def find_dangers(scripts: Sequence[Script]) -> Iterator[Finding]:
     postgresql = URL.create("postgresql").get_dialect()()
     preamble = "".join(f"{line};\n" for line in ["BEGIN", *configured_timeouts(postgresql)])
     with tempfile.TemporaryDirectory() as folder:
-        revision_of_file = {}
+        revision_of_file, lines_of_file = {}, {}
         for script in scripts:
-            file = Path(folder) / f"{script.revision}.sql"
-            file.write_text(f"{preamble}{sql.get(script.revision, '')}\nCOMMIT;\n")
-            revision_of_file[str(file)] = script
+            file = str(Path(folder) / f"{script.revision}.sql")
+            text = f"{preamble}{sql.get(script.revision, '')}\nCOMMIT;\n"
+            Path(file).write_text(text)
+            revision_of_file[file], lines_of_file[file] = script, text.splitlines()
         for found in squawk(list(revision_of_file)):
             script = revision_of_file[found["file"]]
-            lines = Path(found["file"]).read_text().splitlines()
+            lines = lines_of_file[found["file"]]
             operation = " ".join(lines[found["line"] : found["line_end"] + 1])
             yield finding(
                 Path(str(script.path)),
