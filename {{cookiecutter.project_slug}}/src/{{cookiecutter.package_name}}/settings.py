@@ -124,11 +124,7 @@ def password_needs_escaping(raw: str) -> bool:
 
 def migration_lock_timeout() -> float:
     """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
-    raw = setting("MIGRATION_LOCK_TIMEOUT") or str(DEFAULT_MIGRATION_LOCK_TIMEOUT)
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
+    raw, seconds = seconds_setting("MIGRATION_LOCK_TIMEOUT", DEFAULT_MIGRATION_LOCK_TIMEOUT)
     # 0 would mean "wait forever" on PostgreSQL but "do not wait" on MySQL: ask for more.
     if not 0 < seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
         raise SettingsError(
@@ -157,13 +153,19 @@ def migration_statement_timeout() -> float:
     return seconds_or_off("MIGRATION_STATEMENT_TIMEOUT", DEFAULT_MIGRATION_STATEMENT_TIMEOUT)
 
 
-def seconds_or_off(name: str, default: float) -> float:
-    """The setting ``name`` in seconds, from 0 (no limit) to a day; ``default`` when unset."""
+def seconds_setting(name: str, default: float) -> tuple[str, float]:
+    """The setting ``name`` as written (``default`` when unset), and as a number of seconds
+    (NaN when it is not a number: every bound check refuses it)."""
     raw = setting(name) or str(default)
     try:
-        seconds = float(raw)
+        return raw, float(raw)
     except ValueError:
-        seconds = math.nan
+        return raw, math.nan
+
+
+def seconds_or_off(name: str, default: float) -> float:
+    """The setting ``name`` in seconds, from 0 (no limit) to a day; ``default`` when unset."""
+    raw, seconds = seconds_setting(name, default)
     if not 0 <= seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
         raise SettingsError(
             f"{name} must be a number of seconds from 0 (no limit) to "
