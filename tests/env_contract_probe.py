@@ -70,28 +70,13 @@ def upgrade_on(connection: Connection) -> None:
 
 def connection() -> dict[str, Any]:
     """A Connection handed in (from ``run_sync`` in async projects), never committed by us."""
-    if is_async:
-
-        async def main() -> None:
-            engine = db.create_db_engine(url)
-            try:
-                async with engine.connect() as async_connection:
-                    await async_connection.run_sync(upgrade_on)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(main())
-    else:
-        engine = db.create_db_engine(url)
-        with engine.connect() as sync_connection:
-            upgrade_on(sync_connection)
-        engine.dispose()
+    on_a_connection(upgrade_on, owner_rolls_back=False)
     return {"after": state()}
 
 
 def transaction() -> dict[str, Any]:
     """A Connection handed in inside a transaction, which its owner then rolls back."""
-    rolled_back_by_its_owner(upgrade_on)
+    on_a_connection(upgrade_on, owner_rolls_back=True)
     return {"after": state()}
 
 
@@ -105,21 +90,23 @@ def transaction_at_head() -> dict[str, Any]:
         connection.execute(text("INSERT INTO users (name) VALUES ('written by the owner')"))
         upgrade_on(connection)
 
-    rolled_back_by_its_owner(write_then_upgrade)
+    on_a_connection(write_then_upgrade, owner_rolls_back=True)
     return {"after": state()}
 
 
-def rolled_back_by_its_owner(work: Callable[[Connection], None]) -> None:
-    """Run ``work`` on a Connection inside a transaction that is then rolled back."""
+def on_a_connection(work: Callable[[Connection], None], *, owner_rolls_back: bool) -> None:
+    """Run ``work`` on a new Connection (through ``run_sync`` in async projects); with
+    ``owner_rolls_back``, inside a transaction that its owner then rolls back."""
     if is_async:
 
         async def main() -> None:
             engine = db.create_db_engine(url)
             try:
                 async with engine.connect() as async_connection:
-                    owners = await async_connection.begin()
+                    owners = await async_connection.begin() if owner_rolls_back else None
                     await async_connection.run_sync(work)
-                    await owners.rollback()
+                    if owners is not None:
+                        await owners.rollback()
             finally:
                 await engine.dispose()
 
@@ -127,9 +114,10 @@ def rolled_back_by_its_owner(work: Callable[[Connection], None]) -> None:
     else:
         engine = db.create_db_engine(url)
         with engine.connect() as sync_connection:
-            owners = sync_connection.begin()
+            owners = sync_connection.begin() if owner_rolls_back else None
             work(sync_connection)
-            owners.rollback()
+            if owners is not None:
+                owners.rollback()
         engine.dispose()
 
 
