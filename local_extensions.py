@@ -65,11 +65,6 @@ def quote_text(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
-def baked_test_modules() -> list[str]:
-    """Module names in the baked project's tests/ folder: no package may take one."""
-    return sorted(path.stem for path in (TEMPLATE / PROJECT_DIRECTORY / "tests").glob("*.py"))
-
-
 class AnswerRefused(FailedHookException):
     """An answer the template refuses. A FailedHookException, like a failing pre-gen hook:
     cookiecutter's command line prints its message alone and exits 1."""
@@ -82,7 +77,7 @@ def checked_project_directory(cookiecutter: MutableMapping[str, object]) -> str:
     ``"false"`` or ``0`` from a replay or config file as false.
     """
     try:
-        booleans = rules.check_answers(cookiecutter, baked_test_modules())
+        booleans = rules.check_answers(cookiecutter)
     except rules.AnswerError as error:
         raise AnswerRefused(f"error: {error}") from None
     cookiecutter.update(booleans)
@@ -106,7 +101,6 @@ class TemplateExtension(Extension):
         super().__init__(environment)
         environment.filters["quoted"] = quote_text
         environment.filters["checked_project_directory"] = checked_project_directory
-        environment.globals["baked_test_modules"] = baked_test_modules()
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         if source == PROJECT_DIRECTORY:

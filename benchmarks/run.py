@@ -13,7 +13,7 @@ project's migration safety lint on its own:
 
 * the project's whole test suite, as ``make test`` runs it (every test in tests/);
 * pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``;
-* ``python -m <package>.migrations.safety``, which the suite also runs as one of its tests
+* ``python -m <package>.migration_tools.safety``, which the suite also runs as one of its tests
   (squawk on PostgreSQL, the project's own rules on SQLite and MySQL).
 
 It prints a Markdown table of median times and writes it to <workdir>/results.md.
@@ -50,7 +50,7 @@ PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "pytest_alembic_
 TOOLS = {
     "project suite": [*PYTEST, "tests", "--ignore=tests/test_pytest_alembic.py"],
     "pytest-alembic": [*PYTEST, "tests/test_pytest_alembic.py"],
-    "safety lint": ["-m", "{package}.migrations.safety"],
+    "safety lint": ["-m", "{package}.migration_tools.safety"],
 }
 # The revision the template ships, which the generated history follows.
 FIRST_REVISION = "3f9c2a1b7d40"

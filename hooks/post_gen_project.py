@@ -25,10 +25,8 @@ VariantFile = tuple[str, object, str, str | None]
 VARIANT_FILES: list[VariantFile] = [
     ("async", True, f"{PACKAGE}/db_async.py", f"{PACKAGE}/db.py"),
     ("async", True, f"{PACKAGE}/migrations/env_async.py", f"{PACKAGE}/migrations/env.py"),
-    ("async", True, "tests/conftest_async.py", "tests/conftest.py"),
     ("async", True, "tests/test_db_async.py", "tests/test_db.py"),
-    # PostgreSQL's safety rules are squawk's; the other engines have the project's own.
-    ("database", "postgresql", f"{PACKAGE}/migrations/safety/rules_postgresql.py", f"{PACKAGE}/migrations/safety/rules.py"),
+    # squawk, the PostgreSQL safety linter, reads its settings there.
     ("database", "postgresql", ".squawk.toml", None),
 ]
 

@@ -13,7 +13,7 @@ import keyword
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 
@@ -119,8 +119,7 @@ class AnswerError(ValueError):
     """An answer that cannot be baked; the message is the one line shown to the user."""
 
 
-def check_package_name(name: str, test_modules: Iterable[str] = ()) -> None:
-    """``test_modules``: the module names in the baked project's tests/ folder."""
+def check_package_name(name: str) -> None:
     if not name.isidentifier() or not name.isascii():
         raise AnswerError(
             f"package_name: {name!r} is not a valid Python identifier; use lowercase "
@@ -147,10 +146,9 @@ def check_package_name(name: str, test_modules: Iterable[str] = ()) -> None:
             f"package_name: {name!r} would shadow the {lowered!r} package the project "
             f"installs; choose another name (e.g. '{name}_app')."
         )
-    taken = {"tests": "tests/"} | {module.lower(): f"tests/{module}.py" for module in test_modules}
-    if lowered in taken:
+    if lowered == "tests":  # the project's tests/ is a package of that name
         raise AnswerError(
-            f"package_name: {name!r} would clash with the project's {taken[lowered]} "
+            f"package_name: {name!r} would clash with the project's tests/ package "
             f"on the import path; choose another name (e.g. '{name}_app')."
         )
 
@@ -225,9 +223,7 @@ def check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
         )
 
 
-def check_answers(
-    answers: Mapping[str, object], test_modules: Iterable[str] = ()
-) -> dict[str, bool]:
+def check_answers(answers: Mapping[str, object]) -> dict[str, bool]:
     """Raise AnswerError for the first answer that cannot be baked.
 
     Returns the yes/no answers as booleans, for the caller to bake with.
@@ -243,16 +239,16 @@ def check_answers(
     for field in ONE_LINE_FIELDS:
         check_one_line(field, text[field])
     check_project_slug(text["project_slug"])
-    check_package_name(text["package_name"], test_modules)
+    check_package_name(text["package_name"])
     check_author_email(text["author_email"], text["author_name"])
     check_choice("python_version", text["python_version"], SUPPORTED_PYTHONS)
     check_choice("database", text["database"], DATABASES)
     return {field: parse_boolean(field, answers[field]) for field in BOOLEAN_QUESTIONS}
 
 
-def main(answers: Mapping[str, object], test_modules: Iterable[str]) -> int:
+def main(answers: Mapping[str, object]) -> int:
     try:
-        check_answers(answers, test_modules)
+        check_answers(answers)
     except AnswerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -273,6 +269,5 @@ if __name__ == "__main__":
                 "database": {{ cookiecutter.database | quoted }},
                 "async": {{ cookiecutter["async"] | quoted }},
             },
-            {{ baked_test_modules | jsonify }},
         )
     )

@@ -27,14 +27,20 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection, NullPool, create_engine, inspect, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 # The blocking drivers the probe reads the database with, whatever the project's driver.
 READERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+}
 
 package, scenario, url, *revision = sys.argv[1:]
 db = importlib.import_module(f"{package}.db")
-commands = importlib.import_module(f"{package}.migrations.commands")
-lock = importlib.import_module(f"{package}.migrations.lock")
+commands = importlib.import_module(f"{package}.migration_tools.commands")
+lock = importlib.import_module(f"{package}.migration_tools.lock")
 is_async = hasattr(db, "create_async_engine")
 
 
@@ -165,6 +171,47 @@ def async_connection() -> dict[str, Any]:
     return {"error": asyncio.run(main()), "after": state()}
 
 
+def wrong_kind() -> dict[str, Any]:
+    """Something env.py cannot migrate on, handed in (``revision[0]`` says what): it must
+    refuse it, and migrate nothing, not even DATABASE_URL."""
+    os.environ["DATABASE_URL"] = url
+    raw = make_url(url)
+    backend = raw.get_backend_name()
+    kinds: dict[str, Callable[[], object]] = {
+        # The other kind of engine than the project's: a blocking one in an async project.
+        "engine": lambda: (
+            create_engine(raw.set(drivername=READERS[backend]))
+            if is_async
+            else create_async_engine(raw.set(drivername=ASYNC_DRIVERS[backend]))
+        ),
+        "text": lambda: url,
+    }
+    try:
+        command.upgrade(ini_config(kinds[revision[0]]()), "head")
+    except CommandError as error:
+        return {"error": str(error), "after": state()}
+    return {"error": None, "after": state()}
+
+
+def async_engine_connect_args() -> dict[str, Any]:
+    """An AsyncEngine handed in with connect_args: the migrations' connection has them."""
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {"server_settings": {"application_name": "probe-app"}}
+        show = "SELECT current_setting('application_name')"
+    else:
+        connect_args = {"init_command": "SET @probe_app = 'probe-app'"}
+        show = "SELECT @probe_app"
+    seen: list[str] = []
+    handed_in = db.create_async_engine(db.settings.database_url(url), connect_args=connect_args)
+    config = ini_config(handed_in)
+    config.attributes["on_version_apply"] = lambda *, ctx, **_: seen.append(
+        ctx.connection.exec_driver_sql(show).scalar()
+    )
+    command.upgrade(config, "head")
+    return {"seen": seen, "after": state()}
+
+
 def without_alembic_ini() -> dict[str, Any]:
     """commands.upgrade() and downgrade("base") where no alembic.ini is, on DATABASE_URL."""
     os.environ["DATABASE_URL"] = url
@@ -248,6 +295,8 @@ SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
     "async_engine_in_loop": async_engine_in_loop,
     "async_connection": async_connection,
     "without_alembic_ini": without_alembic_ini,
+    "wrong_kind": wrong_kind,
+    "async_engine_connect_args": async_engine_connect_args,
     "unreachable": unreachable,
     "failed_migration": failed_migration,
     "in_running_loop": in_running_loop,

@@ -116,7 +116,7 @@ def test_async_project_refuses_a_blocking_driver(project: BakedProject) -> None:
 UPGRADE_ON_OWN_CONNECTION = """
 import os, sys, time
 from {package}.db import create_db_engine
-from {package}.migrations.commands import upgrade
+from {package}.migration_tools.commands import upgrade
 
 READ = "SELECT version_num FROM alembic_version"
 

@@ -11,15 +11,19 @@ runs on a throw-away database of its own.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import scratch_database
+from conftest import admin, scratch_database
 from helpers import COMBINATIONS, TEMPLATE, BakedProject, combination_id
 
 PROBE = TEMPLATE / "tests" / "env_contract_probe.py"
@@ -175,15 +179,48 @@ def test_handed_in_async_connection_is_refused_with_the_way_out(
 ) -> None:
     report = probe(project, "async_connection", database)
     assert report["error"] == (
-        "An AsyncConnection cannot be handed in: hand in the Connection that "
-        "AsyncConnection.run_sync passes to your function (see the README)."
+        "Cannot migrate on the AsyncConnection handed in: hand in an AsyncEngine, or the "
+        "Connection that AsyncConnection.run_sync passes to your function (see the README)."
     )
     assert report["after"]["tables"] == []
 
 
 @ALL
+@pytest.mark.parametrize("kind", ["engine", "text"])
+def test_what_env_cannot_migrate_on_is_refused_and_nothing_migrates(
+    project: BakedProject, database: str, kind: str
+) -> None:
+    """The other kind of engine (a blocking Engine in an async project, an AsyncEngine in a
+    sync one), or anything else: one line, and DATABASE_URL is not migrated instead."""
+    report = probe(project, "wrong_kind", database, kind)
+    handed = {"engine": "Engine" if project.answers["async"] else "AsyncEngine", "text": "str"}[kind]
+    wanted = (
+        "an AsyncEngine, or the Connection that AsyncConnection.run_sync passes to your "
+        "function (see the README)."
+        if project.answers["async"]
+        else "a Connection or an Engine."
+    )
+    assert report["error"] == f"Cannot migrate on the {handed} handed in: hand in {wanted}"
+    assert report["after"]["tables"] == []
+
+
+@pytest.mark.parametrize(
+    "project",
+    [c for c in COMBINATIONS if c["async"] and c["database"] != "sqlite"],
+    ids=combination_id,
+    indirect=True,
+)
+def test_handed_in_async_engine_keeps_its_connect_args(project: BakedProject, database: str) -> None:
+    """The run's own pool connects as the engine's does (SSL, server settings, ...)."""
+    report = probe(project, "async_engine_connect_args", database)
+    assert report["seen"] == ["probe-app"]
+    assert "users" in report["after"]["tables"]
+
+
+@ALL
 def test_commands_migrate_without_alembic_ini(project: BakedProject, database: str) -> None:
-    """An installed application: migrations/commands.py, on DATABASE_URL, no alembic.ini."""
+    """Application code, from a directory with no alembic.ini: migration_tools/commands.py
+    reads the project's own (a wheel carries a copy: tests/test_install.py)."""
     report = probe(project, "without_alembic_ini", database)
     assert "users" in report["after_upgrade"]["tables"]
     assert report["after_upgrade"]["versions"] == [head_revision(project)]
@@ -264,8 +301,10 @@ def test_eight_concurrent_deploys_migrate_once(project: BakedProject, tmp_path: 
     assert sum("Running upgrade" in output for output in outputs) == 1, "\n".join(outputs)
 
 
-@ALL
-def test_waiting_too_long_for_another_deploy_is_explained(project: BakedProject, database: str) -> None:
+@contextmanager
+def lock_held(project: BakedProject, database: str) -> Iterator[subprocess.Popen[str]]:
+    """What a migrating deploy holds (on SQLite: a write transaction, as the application's
+    own writers take), held by another process for as long as the block runs."""
     holder = subprocess.Popen(
         ["python", PROBE, project.package, "hold", database],
         cwd=project.path,
@@ -277,10 +316,16 @@ def test_waiting_too_long_for_another_deploy_is_explained(project: BakedProject,
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "held"
-        failed = alembic(project, "upgrade", "head", DATABASE_URL=database, MIGRATION_LOCK_TIMEOUT="1")
+        yield holder
     finally:
-        held, _ = holder.communicate(timeout=30)  # closes its stdin: it lets go
+        holder.communicate(timeout=30)  # closes its stdin: it lets go
     assert holder.returncode == 0
+
+
+@ALL
+def test_waiting_too_long_for_another_deploy_is_explained(project: BakedProject, database: str) -> None:
+    with lock_held(project, database):
+        failed = alembic(project, "upgrade", "head", DATABASE_URL=database, MIGRATION_LOCK_TIMEOUT="1")
     if project.database == "sqlite":
         expected = (
             "FAILED: Another process held the SQLite database for over 1 s. "
@@ -293,7 +338,82 @@ def test_waiting_too_long_for_another_deploy_is_explained(project: BakedProject,
             "Wait for the other deploy to finish, or raise MIGRATION_LOCK_TIMEOUT."
         )
     assert failure(failed) == expected
-    assert "users" not in json.loads(held)["after"]["tables"]
+    assert "users" not in probe(project, "state", database)["tables"]
+
+
+@ALL
+def test_read_only_commands_do_not_wait_for_a_deploy(project: BakedProject, database: str) -> None:
+    """`alembic current` and `alembic check` only read: they take no lock, so they answer
+    while a deploy (on SQLite, an application's write transaction) holds it."""
+    project.run("alembic", "upgrade", "head", DATABASE_URL=database)
+    with lock_held(project, database):
+        started = time.monotonic()
+        current = alembic(project, "current", DATABASE_URL=database, MIGRATION_LOCK_TIMEOUT="5")
+        check = alembic(project, "check", DATABASE_URL=database, MIGRATION_LOCK_TIMEOUT="5")
+        took = time.monotonic() - started
+    assert current.returncode == 0, current.stdout + current.stderr
+    assert f"{head_revision(project)} (head)" in current.stdout
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected." in check.stdout
+    assert took < 5, f"they waited for the lock: {took:.1f} s"
+
+
+@pytest.mark.parametrize(
+    "project", [c for c in COMBINATIONS if c["database"] != "sqlite"], ids=combination_id, indirect=True
+)
+def test_statement_refused_on_a_working_connection_is_not_called_a_connection_failure(
+    project: BakedProject, database: str
+) -> None:
+    """A user who may connect but not create tables: the database refused a statement."""
+    user = f"reader_{uuid.uuid4().hex[:8]}"
+    server, name = database.rsplit("/", 1)
+    if project.database == "postgresql":
+        grant = [f"CREATE ROLE {user} LOGIN", f"GRANT CONNECT ON DATABASE {name} TO {user}"]
+        drop = [f"DROP OWNED BY {user}", f"DROP ROLE {user}"]
+        refused = "FAILED: The database refused a statement: permission denied for schema public"
+    else:
+        grant = [f"CREATE USER '{user}'@'%'", f"GRANT SELECT ON {name}.* TO '{user}'@'%'"]
+        drop = [f"DROP USER '{user}'@'%'"]
+        refused = f"FAILED: The database refused a statement: (1142, \"CREATE command denied to user '{user}'@"
+    admin(project, database, *grant)
+    try:
+        url = f"{project.database}://{user}@{server.split('@', 1)[1]}/{name}"
+        message = failure(alembic(project, "upgrade", "head", DATABASE_URL=url))
+    finally:
+        admin(project, database, *drop)
+    assert message.startswith(refused), message
+    assert "Cannot connect" not in message, message
+
+
+# Runs the alembic command line, printing every statement it sends, one per line.
+STATEMENTS_OF = """
+import sys
+from alembic.config import main
+from sqlalchemy import Engine, event
+
+event.listen(Engine, "before_cursor_execute", lambda *args: print("SQL:", " ".join(args[2].split())))
+main(sys.argv[1:])
+"""
+# What a run may send once its last revision is recorded: put the timeouts and the
+# SQLite busy wait back, let go of the lock.
+AFTER_THE_LAST_REVISION = re.compile(r"SQL: (SET |RESET |PRAGMA busy_timeout|SELECT (pg_advisory_unlock|RELEASE_LOCK)\()")
+
+
+@pytest.mark.parametrize("project", [c for c in COMBINATIONS if not c["async"]], ids=combination_id, indirect=True)
+def test_command_line_upgrade_does_not_compare_the_models(project: BakedProject, tmp_path: Path) -> None:
+    """A deploy's `alembic upgrade head` runs the migrations and nothing more: comparing
+    the models with the database is `alembic check`'s job (the tests, pre-commit)."""
+    project = copy_of(project, tmp_path)
+    model = project.path / "src" / project.package / "models" / "user.py"
+    name = "    name: Mapped[str] = mapped_column(String(50))\n"
+    model.write_text(model.read_text().replace(name, name + "    age: Mapped[int | None]\n"))
+    with scratch_database(project, tmp_path) as url:
+        result = project.run("python", "-c", STATEMENTS_OF, "upgrade", "head", DATABASE_URL=url)
+    statements = [line for line in result.stdout.splitlines() if line.startswith("SQL: ")]
+    recorded = max(i for i, line in enumerate(statements) if "alembic_version" in line)
+    after = statements[recorded + 1 :]
+    assert all(AFTER_THE_LAST_REVISION.match(line) for line in after), after
+    assert "models differ" not in result.stderr, result.stderr
 
 
 # --- The messages newcomers meet, as the alembic command line prints them ---------------------

@@ -264,7 +264,7 @@ def test_revisions_using_documented_alembic_api_pass(project: BakedProject) -> N
 def test_irreversible_revision_is_a_floor_with_a_warning(
     project: BakedProject, raises: str
 ) -> None:
-    header = f"\nfrom {project.package}.migrations import IrreversibleMigration\n"
+    header = f"\nfrom {project.package}.migration_tools import IrreversibleMigration\n"
     one_way = create_table("archive", f'    raise {raises}("the archive cannot be split back")\n')
     archive = add_revision(project, FIRST, one_way, number=1, header=header)
     after = add_revision(project, archive.id, create_table("notes"), number=2)
@@ -276,7 +276,7 @@ def test_irreversible_revision_is_a_floor_with_a_warning(
 
 
 def test_trace_above_an_irreversible_revision_still_fails(project: BakedProject) -> None:
-    header = f"\nfrom {project.package}.migrations import IrreversibleMigration\n"
+    header = f"\nfrom {project.package}.migration_tools import IrreversibleMigration\n"
     one_way = create_table("archive", '    raise IrreversibleMigration("one way")\n')
     archive = add_revision(project, FIRST, one_way, number=1, header=header)
     notes = add_revision(project, archive.id, create_table("notes", "    pass\n"), number=2)

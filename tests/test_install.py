@@ -54,6 +54,35 @@ def test_plain_pip_install(cookies: Any) -> None:
     run([project / ".venv" / "bin" / "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
 
 
+# An application using the installed package: it migrates, then reads the users back.
+APPLICATION = """
+from {package}.migration_tools.commands import upgrade
+from {package}.db import create_db_engine
+from sqlalchemy import inspect
+
+upgrade()
+print(sorted(inspect(create_db_engine()).get_table_names()))
+"""
+
+
+def test_installed_wheel_migrates_its_database(cookies: Any, tmp_path: Path) -> None:
+    """Installed as a wheel (not editable), far from the source tree: the package carries
+    its migrations and the alembic.ini its tooling reads."""
+    project = cookies.bake().project_path
+    venv = tmp_path / "venv"
+    env = clean_env()
+    run([UV, "venv", "--quiet", "--python", sys.executable, venv], cwd=tmp_path, env=env)
+    run([UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python", project], cwd=tmp_path, env=env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(
+        [venv / "bin" / "python", "-c", APPLICATION.format(package="inventory_service")],
+        cwd=elsewhere,
+        env={**env, "DATABASE_URL": f"sqlite:///{elsewhere / 'app.db'}"},
+    )
+    assert result.stdout.strip() == "['alembic_version', 'users']", result.stdout + result.stderr
+
+
 def machine_pythons() -> list[Path]:
     """The oldest and the newest pyenv Python from 3.10 up, except the one running these
     tests: the ends of the supported range (each version costs the suite half a minute)."""

@@ -3,7 +3,7 @@ each engine, passes the safe way of doing the same, and accepts a finding only b
 that gives a reason.
 
 Each test bakes a project, adds a chain of revisions (one per case), and runs the lint as a
-team does: ``python -m <package>.migrations.safety``, the test in tests/test_migrations.py,
+team does: ``python -m <package>.migration_tools.safety``, the test in tests/test_migrations.py,
 and the pre-commit hook on the revisions a commit changes. PostgreSQL's rules are squawk's,
 so its cases run squawk for real; MySQL and SQLite have the project's own rules.
 """
@@ -104,7 +104,7 @@ def upgrade(*lines: str) -> str:
 def lint(project: BakedProject, *files: str) -> tuple[int, str]:
     """Run the lint on ``files`` (every revision when none), as a team does."""
     paths = [migrations_dir(project) / "versions" / file for file in files]
-    result = project.run("python", "-m", f"{project.package}.migrations.safety", *paths, check=False)
+    result = project.run("python", "-m", f"{project.package}.migration_tools.safety", *paths, check=False)
     return result.returncode, result.stdout + result.stderr
 
 

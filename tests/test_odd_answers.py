@@ -46,13 +46,15 @@ def bake(cookies: Any, answers: dict[str, object]) -> Path:
 
 
 def assert_installed(python: Path, package: str, cwd: Path) -> None:
-    """The package imports from the virtualenv (not from src/), migrations included."""
+    """The package imports from the virtualenv (not from src/), with its migrations and the
+    copy of alembic.ini that its migration tooling reads."""
     check = (
-        "import importlib.resources, sys; "
-        f"import {package}.migrations as m; "
-        "files = importlib.resources.files(m); "
-        "assert files.joinpath('script.py.mako').is_file(), 'no script.py.mako'; "
-        "assert 'site-packages' in m.__file__, m.__file__"
+        "import importlib.resources; "
+        f"files = importlib.resources.files({package!r}); "
+        "assert files.joinpath('migrations', 'script.py.mako').is_file(), 'no script.py.mako'; "
+        "assert files.joinpath('migration_tools', 'config.py').is_file(), 'no tooling'; "
+        "assert files.joinpath('alembic.ini').is_file(), 'no alembic.ini'; "
+        "assert 'site-packages' in str(files), files"
     )
     run([python, "-c", check], cwd=cwd)
 

@@ -23,7 +23,7 @@ def files(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and "__pycache__" not in path.parts
     }
 
 
@@ -60,16 +60,20 @@ def test_every_async_file_in_the_template_is_in_the_table() -> None:
     assert found == listed
 
 
-def test_postgresql_files_ship_only_with_postgresql(cookies: Any) -> None:
-    """squawk's rules and configuration in PostgreSQL projects; the project's own rules in
-    the others."""
+def test_squawk_settings_ship_only_with_postgresql(cookies: Any) -> None:
     for database in ("sqlite", "postgresql", "mysql"):
         project = cookies.bake(extra_context={"database": database}).project_path
-        safety = next(project.glob("src/*/migrations/safety"))
         assert (project / ".squawk.toml").exists() == (database == "postgresql")
-        assert not (safety / "rules_postgresql.py").exists()
-        rules = (safety / "rules.py").read_text()
-        assert ("squawk" in rules.split("\n\n")[0]) == (database == "postgresql"), rules[:300]
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_migration_tools_are_the_same_in_every_project(answers: dict[str, Any], cookies: Any) -> None:
+    """The tooling package is copied as it is, byte for byte: nothing in it depends on the
+    answers, so an update can replace it whole."""
+    project = cookies.bake(extra_context=answers).project_path
+    (baked,) = project.glob("src/*/migration_tools")
+    template = PROJECT_TEMPLATE / "src" / "{{cookiecutter.package_name}}" / "migration_tools"
+    assert files(baked) == files(template)
 
 
 def test_apply_variants_moves_the_chosen_and_deletes_the_others(tmp_path: Path) -> None:

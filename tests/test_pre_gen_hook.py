@@ -17,7 +17,6 @@ from helpers import TEMPLATE, load_hook, replay_context, run
 
 pre_gen = load_hook("pre_gen_project")
 
-PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 
 GOOD_ANSWERS: dict[str, object] = {
     "project_name": "Inventory",
@@ -128,33 +127,10 @@ def test_every_boolean_question_is_parsed() -> None:
     assert booleans == set(pre_gen.BOOLEAN_QUESTIONS)
 
 
-def baked_test_modules() -> list[str]:
-    """Read at test time, from the template: the modules a baked project's tests/ holds."""
-    return sorted(path.stem for path in (PROJECT_TEMPLATE / "tests").glob("*.py"))
-
-
-@pytest.mark.parametrize("module", baked_test_modules())
-def test_package_name_may_not_take_a_test_module_name(module: str) -> None:
-    with pytest.raises(pre_gen.AnswerError, match="clash with the project's tests/"):
-        pre_gen.check_answers({**GOOD_ANSWERS, "package_name": module}, baked_test_modules())
-
-
-def test_every_local_test_helper_of_the_baked_project_is_refused(tmp_path: Path) -> None:
-    """What ruff's isort knows as local test modules, in a real bake, is refused in a real
-    bake too: the extension reads the template's tests/ folder, as this test does."""
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path / "ok")))
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    local = pyproject["tool"]["ruff"]["lint"]["isort"]["known-local-folder"]
-    assert local
-    for module in local:
-        with pytest.raises(Exception, match="clash with the project's tests/"):
-            cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                extra_context={"package_name": module},
-                output_dir=str(tmp_path / module),
-            )
-        assert not (tmp_path / module).exists()
+def test_package_name_may_not_be_tests() -> None:
+    """The baked project's tests/ is a package, imported as ``tests``."""
+    with pytest.raises(pre_gen.AnswerError, match="clash with the project's tests/ package"):
+        pre_gen.check_answers({**GOOD_ANSWERS, "package_name": "tests"})
 
 
 def test_everything_the_project_installs_is_refused_as_a_package_name(project_venv: Path) -> None:
@@ -195,7 +171,7 @@ CLI_BAD_INPUT = [
     ["package_name=class"],
     ["package_name=json"],
     ["package_name=alembic"],
-    ["package_name=conftest"],
+    ["package_name=tests"],
     ["package_name=pre_commit"],
     ["author_email=nobody"],
     ["author_email=jane doe@example.com"],
@@ -289,7 +265,6 @@ def test_the_extension_checks_the_directory_the_template_really_has() -> None:
     extension = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extension)
     assert (TEMPLATE / extension.PROJECT_DIRECTORY).is_dir()
-    assert extension.baked_test_modules() == baked_test_modules()
 
 
 def test_the_hook_refuses_on_its_own_too(tmp_path: Path) -> None:
@@ -298,11 +273,11 @@ def test_the_hook_refuses_on_its_own_too(tmp_path: Path) -> None:
     main_block = script.split('if __name__ == "__main__":', 1)[0]
     call = (
         "sys.exit(main("
-        + repr({**GOOD_ANSWERS, "package_name": "conftest", "async": "False"})
-        + f", {baked_test_modules()!r}))"
+        + repr({**GOOD_ANSWERS, "package_name": "tests", "async": "False"})
+        + "))"
     )
     hook = tmp_path / "hook.py"
     hook.write_text(f"{main_block}\n{call}\n")
     result = run([sys.executable, hook], cwd=tmp_path, check=False)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: package_name: 'conftest' would clash")
+    assert result.stderr.startswith("error: package_name: 'tests' would clash")

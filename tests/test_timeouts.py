@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import scratch_database
+from conftest import admin, scratch_database
 from helpers import COMBINATIONS, BakedProject, combination_id
 from test_env_contract import alembic, bakery, copy_of, failure  # noqa: F401 (bakery: a fixture)
 from test_migration_checks import FIRST, add_revision
@@ -55,7 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     pass
 """
-TIMEOUTS_IMPORT = "from {package}.migrations.timeouts import timeouts\n"
+TIMEOUTS_IMPORT = "from {package}.migration_tools.timeouts import timeouts\n"
 
 # Holds a lock on `users` the way a long transaction of the application does: it read the
 # table and is still open. Prints "held", lets go when its standard input closes.
@@ -180,10 +180,10 @@ def test_statement_running_too_long_fails_unless_its_revision_lifts_the_limit(
 # MIGRATION_TABLE_LOCK_TIMEOUT=2.5 and MIGRATION_STATEMENT_TIMEOUT=0 (no limit).
 OFFLINE_SETS = {
     "postgresql": ["BEGIN;", "SET lock_timeout = '2500ms';", "SET statement_timeout = '0ms';"],
+    # A mysql:// URL renders what MySQL and MariaDB both run: MySQL bounds no DDL statement.
     "mysql": [
         "SET SESSION lock_wait_timeout = 3;",
         "SET SESSION innodb_lock_wait_timeout = 3;",
-        "SET SESSION max_execution_time = 0;",
     ],
     "mariadb": [
         "SET SESSION lock_wait_timeout = 3;",
@@ -204,11 +204,9 @@ OFFLINE_STEP = {
     "mysql": [
         "SET SESSION lock_wait_timeout = 31536000;",
         "SET SESSION innodb_lock_wait_timeout = 31536000;",
-        "SET SESSION max_execution_time = 60000;",
         "SELECT 1;",
         "SET SESSION lock_wait_timeout = 3;",
         "SET SESSION innodb_lock_wait_timeout = 3;",
-        "SET SESSION max_execution_time = 0;",
     ],
     "mariadb": [
         "SET SESSION lock_wait_timeout = 31536000;",
@@ -262,12 +260,32 @@ def test_offline_sql_sets_the_timeouts_first(project: BakedProject, tmp_path: Pa
     assert not (tmp_path / "never.db").exists()
 
 
+MYSQL = pytest.mark.parametrize(
+    "project", [{"database": "mysql", "async": False}], ids=combination_id, indirect=True
+)
+
+
+@MYSQL
+def test_offline_sql_of_a_mysql_url_runs_on_mariadb_as_written(project: BakedProject, tmp_path: Path) -> None:
+    """What a mysql:// URL renders sets only what both servers accept (MariaDB refuses
+    MySQL's max_execution_time), so a reviewed script runs on MariaDB unchanged."""
+    add_revision(project, FIRST, ADD_EMAIL, number=1, slug="add_email")
+    with scratch_database(project, tmp_path) as url:
+        mysql_url = url.replace("mysql://", "mysql+pymysql://", 1)
+        rendered = project.run("alembic", "upgrade", "head", "--sql", DATABASE_URL=mysql_url).stdout
+        script = "\n".join(line for line in rendered.splitlines() if not line.startswith(("INFO", "--")))
+        statements = [statement.strip() for statement in script.split(";\n") if statement.strip()]
+        assert "SET SESSION lock_wait_timeout = 5" in statements, statements
+        admin(project, url, *statements)
+        assert read_state(project, url)["columns"] == ["id", "name", "email"]
+
+
 # Application code hands its own connection in, with timeouts of its own; after each run
 # it prints them (and whether a transaction is still open) as one JSON line.
 HANDED_IN = """
 import json, sys
 from {package}.db import create_db_engine
-from {package}.migrations.commands import downgrade, upgrade
+from {package}.migration_tools.commands import downgrade, upgrade
 
 SHOW = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
 url, added, first = sys.argv[1:]

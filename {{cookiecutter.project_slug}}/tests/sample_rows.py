@@ -1,10 +1,11 @@
 """Rows the migration checks write, and expect every later migration to keep.
 
 Under the id of a revision, the rows to insert into its tables right after it is applied.
-tests/migration_runs.py writes them there, then checks after every later upgrade and
-downgrade that they still read the same (while their table and columns exist): a revision
-that loses or mangles data fails, naming itself. Add rows for the tables you add, shaped
-like your real data; a data migration that changes them on purpose changes them here too.
+The migration checks write them there, then check after every later upgrade and downgrade
+that each row is still there, unchanged (while its table and columns exist), whatever else
+the table holds: a revision that loses or mangles data fails, naming itself. Undoing the
+revision takes its rows away again. Add rows for the tables you add, shaped like your real
+data; a data migration that changes them on purpose changes them here too.
 """
 
 from __future__ import annotations

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from {{ cookiecutter.package_name }}.models import Base
 
-from conftest import MODEL_MODULES_LEFT_OUT
 
-
-def test_every_model_module_is_imported_by_the_models_package() -> None:
+def test_every_model_module_is_imported_by_the_models_package(
+    model_modules_left_out: list[str],
+) -> None:
     """A module missing from models/__init__.py is invisible to autogenerate."""
-    assert not MODEL_MODULES_LEFT_OUT, (
+    assert not model_modules_left_out, (
         f"Not imported by models/__init__.py, so autogenerate cannot see their tables: "
-        f"{', '.join(MODEL_MODULES_LEFT_OUT)}. Import their model classes there."
+        f"{', '.join(model_modules_left_out)}. Import their model classes there."
     )
 
 

@@ -6,6 +6,9 @@ from sqlalchemy import URL, Engine, NullPool, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.migration_tools.settings import (
+    check_migration_settings,
+)
 from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 
@@ -18,7 +21,7 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
     url = settings.database_url(url)
     settings.require_driver(url)
     if for_migrations:
-        settings.check_migration_settings()  # a malformed value stops us before we connect
+        check_migration_settings()  # a malformed value stops us before we connect
     pool = {"poolclass": NullPool} if for_migrations else {}
     engine = create_engine(url, pool_pre_ping=True, **pool)
     if engine.dialect.name == "sqlite":

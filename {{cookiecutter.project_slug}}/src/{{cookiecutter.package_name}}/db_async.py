@@ -15,7 +15,7 @@ move to another loop. Create one per loop (one per application, usually), and
 
 from __future__ import annotations
 
-from sqlalchemy import URL, NullPool
+from sqlalchemy import URL, NullPool, Pool
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,25 +25,34 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.migration_tools.settings import (
+    SettingsError,
+    check_migration_settings,
+)
 from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
 
 
-def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = False) -> AsyncEngine:
+def create_db_engine(
+    url: URL | str | None = None, *, for_migrations: bool = False, pool: Pool | None = None
+) -> AsyncEngine:
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
     ``for_migrations``: an engine for one migration run, which keeps no connection open
-    afterwards.
+    afterwards. ``pool``: the pool to use (migrations/env.py hands in a copy of an engine's).
     """
     url = settings.database_url(url)
     settings.require_driver(url)
     if for_migrations:
-        settings.check_migration_settings()  # a malformed value stops us before we connect
-    pool = {"poolclass": NullPool} if for_migrations else {}
+        check_migration_settings()  # a malformed value stops us before we connect
+    # A pool handed in keeps its own settings.
+    options: dict[str, object] = {"pool": pool} if pool else {"pool_pre_ping": True}
+    if for_migrations and not pool:
+        options["poolclass"] = NullPool
     try:
-        engine = create_async_engine(url, pool_pre_ping=True, **pool)
+        engine = create_async_engine(url, **options)
     except InvalidRequestError:  # a blocking driver, which asyncio cannot use
         backend = url.get_backend_name()
-        raise settings.SettingsError(
+        raise SettingsError(
             f"The database URL ({url.drivername}://...) names a blocking driver, but this "
             f"project is async: write {backend}://... and it uses {settings.DRIVERS[backend]}."
         ) from None

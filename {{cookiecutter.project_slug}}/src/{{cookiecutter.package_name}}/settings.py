@@ -1,4 +1,4 @@
-"""Settings read from the environment (and from a `.env` file, if there is one).
+"""The database URL, read from the environment (and from a `.env` file, if there is one).
 
 The database URL comes from ``DATABASE_URL``. Passwords belong there, never in a file
 tracked by git: copy ``.env.example`` to ``.env`` (git-ignored) and edit it. A password
@@ -7,13 +7,11 @@ with special characters must be URL-escaped (``p@ss`` becomes ``p%40ss``).
 
 from __future__ import annotations
 
-import functools
-import math
-import os
-
-from dotenv import find_dotenv, load_dotenv
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+# The migration tooling reads .env and the migration settings the same way.
+from {{ cookiecutter.package_name }}.migration_tools.settings import SettingsError, setting
 
 DEFAULT_DATABASE_URL = "{{ cookiecutter.__default_database_url }}"
 """Used when ``DATABASE_URL`` is not set. {{ cookiecutter.__default_database_note }}"""
@@ -37,33 +35,6 @@ DRIVER_PACKAGES = {
     "psycopg2": "psycopg2-binary",
     "MySQLdb": "mysqlclient",
 }
-
-DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
-"""Seconds a deploy waits for another deploy that is migrating the same database."""
-MAX_MIGRATION_LOCK_TIMEOUT = 86400.0  # a day: every database can wait that long
-DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT = 5.0
-"""Seconds one migration statement may wait for a lock on a table or row; 0: no limit."""
-DEFAULT_MIGRATION_STATEMENT_TIMEOUT = 300.0
-"""Seconds one migration statement may run; 0: no limit."""
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says how to fix it."""
-
-
-def setting(name: str) -> str | None:
-    """A setting from the environment, or else from the .env file of the current directory."""
-    read_env_file()
-    return os.environ.get(name)
-
-
-@functools.cache
-def read_env_file() -> None:
-    """Read .env once into the environment; values already in the environment win."""
-    try:
-        load_dotenv(find_dotenv(usecwd=True))
-    except UnicodeDecodeError:
-        raise SettingsError(".env is not UTF-8 text: save it as UTF-8.") from None
 
 
 def database_url(url: URL | str | None = None) -> URL:
@@ -120,58 +91,6 @@ def password_needs_escaping(raw: str) -> bool:
     _, _, rest = raw.partition("://")
     userinfo, at, _ = rest.rpartition("@")
     return bool(at) and not rest.startswith("/") and any(char in userinfo for char in "@/?#")
-
-
-def migration_lock_timeout() -> float:
-    """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
-    raw, seconds = seconds_setting("MIGRATION_LOCK_TIMEOUT", DEFAULT_MIGRATION_LOCK_TIMEOUT)
-    # 0 would mean "wait forever" on PostgreSQL but "do not wait" on MySQL: ask for more.
-    if not 0 < seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
-        raise SettingsError(
-            "MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0 and at most "
-            f"{MAX_MIGRATION_LOCK_TIMEOUT:g}, not {raw!r}."
-        )
-    return seconds
-
-
-def check_migration_settings() -> None:
-    """Refuse a malformed migration setting before a migration run connects."""
-    migration_lock_timeout()
-    migration_table_lock_timeout()
-    migration_statement_timeout()
-
-
-def migration_table_lock_timeout() -> float:
-    """Seconds one migration statement may wait for a lock (``MIGRATION_TABLE_LOCK_TIMEOUT``);
-    0 turns the limit off. Meanwhile every query on that table waits behind it."""
-    return seconds_or_off("MIGRATION_TABLE_LOCK_TIMEOUT", DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT)
-
-
-def migration_statement_timeout() -> float:
-    """Seconds one migration statement may run (``MIGRATION_STATEMENT_TIMEOUT``); 0 turns
-    the limit off."""
-    return seconds_or_off("MIGRATION_STATEMENT_TIMEOUT", DEFAULT_MIGRATION_STATEMENT_TIMEOUT)
-
-
-def seconds_setting(name: str, default: float) -> tuple[str, float]:
-    """The setting ``name`` as written (``default`` when unset), and as a number of seconds
-    (NaN when it is not a number: every bound check refuses it)."""
-    raw = setting(name) or str(default)
-    try:
-        return raw, float(raw)
-    except ValueError:
-        return raw, math.nan
-
-
-def seconds_or_off(name: str, default: float) -> float:
-    """The setting ``name`` in seconds, from 0 (no limit) to a day; ``default`` when unset."""
-    raw, seconds = seconds_setting(name, default)
-    if not 0 <= seconds <= MAX_MIGRATION_LOCK_TIMEOUT:
-        raise SettingsError(
-            f"{name} must be a number of seconds from 0 (no limit) to "
-            f"{MAX_MIGRATION_LOCK_TIMEOUT:g}, not {raw!r}."
-        )
-    return seconds
 
 
 def require_driver(url: URL) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event
 def make_sqlite_transactional(engine: Engine) -> None:
     """Let SQLAlchemy open every transaction of ``engine``.
 
-    A migration's transaction starts with ``BEGIN IMMEDIATE`` instead (migrations/lock.py
+    A migration's transaction starts with ``BEGIN IMMEDIATE`` instead (migration_tools/lock.py
     asks for it), so that two migration runs take turns instead of interleaving.
     """
 

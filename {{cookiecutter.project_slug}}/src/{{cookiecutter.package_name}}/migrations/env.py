@@ -4,17 +4,19 @@ It has the shape ``alembic init`` gives, so Alembic's docs and cookbook apply as
 add an option to the ``context.configure(...)`` calls below. The database URL comes from
 ``DATABASE_URL`` (settings.py), never from alembic.ini.
 
-Online, the migrations run on a connection or engine handed in as
-``config.attributes["connection"]`` (application code, tests: see commands.py), or else on
-an engine of ``DATABASE_URL``. A run commits what it starts: on PostgreSQL and SQLite the
-whole run is one transaction, so a failure leaves the database as it was (MySQL cannot roll
-back DDL). A connection handed in inside a transaction is left for its owner to commit
-(on MySQL it is committed when another deploy migrated since it began).
+Online, the migrations run on a Connection or an Engine handed in as
+``config.attributes["connection"]`` (application code, tests: see
+migration_tools/commands.py), or else on an engine of ``DATABASE_URL``. A run commits what
+it starts: on PostgreSQL and SQLite the whole run is one transaction, so a failure leaves
+the database as it was (MySQL cannot roll back DDL). A connection handed in inside a
+transaction is left for its owner to commit (on MySQL it is committed when another deploy
+migrated since it began).
 
-Every run, online or ``--sql``, first sets a lock timeout and a statement timeout
-(``MIGRATION_TABLE_LOCK_TIMEOUT``, ``MIGRATION_STATEMENT_TIMEOUT``: timeouts.py), so that a
-migration queued behind a long transaction fails instead of stalling every query behind it.
-Online, the connection gets its own values back afterwards.
+The commands that migrate (upgrade, downgrade, stamp) take the deploy lock and set a lock
+timeout and a statement timeout (``MIGRATION_TABLE_LOCK_TIMEOUT``,
+``MIGRATION_STATEMENT_TIMEOUT``), so that a migration queued behind a long transaction fails
+instead of stalling every query behind it; ``--sql`` prints the same timeouts first.
+Commands that only read (current, check, autogenerate) take neither.
 """
 
 from __future__ import annotations
@@ -25,18 +27,26 @@ from typing import Any
 from alembic import context
 from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine
 
 from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
-from {{ cookiecutter.package_name }}.migrations.errors import (
+from {{ cookiecutter.package_name }}.migration_tools.autogenerate import (
+    drop_indexes_with_their_tables,
+)
+from {{ cookiecutter.package_name }}.migration_tools.lock import migration_lock
+from {{ cookiecutter.package_name }}.migration_tools.messages import (
     check_models_imported,
     explained_errors,
-    note_models_ahead,
 )
-from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
-from {{ cookiecutter.package_name }}.migrations.timeouts import configured_timeouts, session_timeouts
+from {{ cookiecutter.package_name }}.migration_tools.server_defaults import (
+    server_defaults_differ,
+)
+from {{ cookiecutter.package_name }}.migration_tools.timeouts import (
+    configured_timeouts,
+    session_timeouts,
+)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -87,7 +97,8 @@ def do_run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        compare_server_default=True,
+        # By what a default means: '2020-01-01' equals the server's '2020-01-01 00:00:00'.
+        compare_server_default=server_defaults_differ,
         autogenerate_plugins=AUTOGENERATE_PLUGINS,
         process_revision_directives=process_revision_directives,
         # SQLite cannot ALTER most things: "batch" operations copy the table instead.
@@ -99,17 +110,26 @@ def do_run_migrations(connection: Connection) -> None:
     )
     # The timeouts are set outside the migrations' transaction: its rollback cannot undo
     # them halfway, and the connection's own values come back after it ended.
-    with migration_lock(connection), session_timeouts(connection), context.begin_transaction():
+    migration_context = context.get_context()
+    with (
+        migration_lock(migration_context),
+        session_timeouts(migration_context),
+        context.begin_transaction(),
+    ):
         context.run_migrations()
-    note_models_ahead(config, context.get_context())
 
 
 def run_migrations_online() -> None:
-    """Run the migrations on the connection or engine handed in, or on ``DATABASE_URL``."""
+    """Run the migrations on the Connection or Engine handed in, or on ``DATABASE_URL``."""
     connectable = config.attributes.get("connection") or create_db_engine(for_migrations=True)
     if isinstance(connectable, Connection):  # the caller's own connection, shared
         do_run_migrations(connectable)
         return
+    if not isinstance(connectable, Engine):
+        raise CommandError(
+            f"Cannot migrate on the {type(connectable).__name__} handed in: hand in a "
+            "Connection or an Engine."
+        )
     with connectable.connect() as connection:
         do_run_migrations(connection)
 

@@ -7,19 +7,20 @@ comes from ``DATABASE_URL`` (settings.py), never from alembic.ini.
 Alembic is synchronous: online, the migrations run inside ``AsyncConnection.run_sync``, on
 a ``Connection`` whose statements go through the async driver. Hand that ``Connection`` in
 as ``config.attributes["connection"]`` to migrate on your connection and event loop (see
-commands.py and the README), or an ``AsyncEngine``, or nothing (``DATABASE_URL``): the run
-then gets an event loop of its own, in a worker thread, so it works where a loop already
-runs (``asyncio.run`` cannot start there: alembic issue #1353).
+migration_tools/commands.py and the README), or an ``AsyncEngine``, or nothing
+(``DATABASE_URL``): the run then gets an event loop of its own, in a worker thread, so it
+works where a loop already runs (``asyncio.run`` cannot start there: alembic issue #1353).
 
 A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
 a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
 in inside a transaction is left for its owner to commit (on MySQL it is committed when
 another deploy migrated since it began).
 
-Every run, online or ``--sql``, first sets a lock timeout and a statement timeout
-(``MIGRATION_TABLE_LOCK_TIMEOUT``, ``MIGRATION_STATEMENT_TIMEOUT``: timeouts.py), so that a
-migration queued behind a long transaction fails instead of stalling every query behind it.
-Online, the connection gets its own values back afterwards.
+The commands that migrate (upgrade, downgrade, stamp) take the deploy lock and set a lock
+timeout and a statement timeout (``MIGRATION_TABLE_LOCK_TIMEOUT``,
+``MIGRATION_STATEMENT_TIMEOUT``), so that a migration queued behind a long transaction fails
+instead of stalling every query behind it; ``--sql`` prints the same timeouts first.
+Commands that only read (current, check, autogenerate) take neither.
 """
 
 from __future__ import annotations
@@ -35,18 +36,25 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }} import models, settings
 from {{ cookiecutter.package_name }}.db import create_db_engine
-from {{ cookiecutter.package_name }}.migrations.autogenerate import drop_indexes_with_their_tables
-from {{ cookiecutter.package_name }}.migrations.errors import (
+from {{ cookiecutter.package_name }}.migration_tools.autogenerate import (
+    drop_indexes_with_their_tables,
+)
+from {{ cookiecutter.package_name }}.migration_tools.lock import migration_lock
+from {{ cookiecutter.package_name }}.migration_tools.messages import (
     check_models_imported,
     explained_errors,
-    note_models_ahead,
 )
-from {{ cookiecutter.package_name }}.migrations.lock import migration_lock
-from {{ cookiecutter.package_name }}.migrations.timeouts import configured_timeouts, session_timeouts
+from {{ cookiecutter.package_name }}.migration_tools.server_defaults import (
+    server_defaults_differ,
+)
+from {{ cookiecutter.package_name }}.migration_tools.timeouts import (
+    configured_timeouts,
+    session_timeouts,
+)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -97,7 +105,8 @@ def do_run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        compare_server_default=True,
+        # By what a default means: '2020-01-01' equals the server's '2020-01-01 00:00:00'.
+        compare_server_default=server_defaults_differ,
         autogenerate_plugins=AUTOGENERATE_PLUGINS,
         process_revision_directives=process_revision_directives,
         # SQLite cannot ALTER most things: "batch" operations copy the table instead.
@@ -109,9 +118,13 @@ def do_run_migrations(connection: Connection) -> None:
     )
     # The timeouts are set outside the migrations' transaction: its rollback cannot undo
     # them halfway, and the connection's own values come back after it ended.
-    with migration_lock(connection), session_timeouts(connection), context.begin_transaction():
+    migration_context = context.get_context()
+    with (
+        migration_lock(migration_context),
+        session_timeouts(migration_context),
+        context.begin_transaction(),
+    ):
         context.run_migrations()
-    note_models_ahead(config, context.get_context())
 
 
 async def run_async_migrations(engine: AsyncEngine) -> None:
@@ -136,14 +149,19 @@ def run_migrations_online() -> None:
     if isinstance(connectable, Connection):  # the caller's own connection, shared
         do_run_migrations(connectable)
         return
-    if isinstance(connectable, AsyncConnection):
+    if connectable is None:
+        engine = create_db_engine(for_migrations=True)
+    elif isinstance(connectable, AsyncEngine):
+        # Its pooled connections belong to the caller's event loop: the run gets a pool of
+        # its own, which connects as the caller's does (connect_args: SSL, server settings).
+        pool = connectable.sync_engine.pool.recreate()
+        engine = create_db_engine(connectable.url, for_migrations=True, pool=pool)
+    else:
         raise CommandError(
-            "An AsyncConnection cannot be handed in: hand in the Connection that "
-            "AsyncConnection.run_sync passes to your function (see the README)."
+            f"Cannot migrate on the {type(connectable).__name__} handed in: hand in an "
+            "AsyncEngine, or the Connection that AsyncConnection.run_sync passes to your "
+            "function (see the README)."
         )
-    # An engine of our own: a handed-in one's pooled connections belong to its event loop.
-    url = connectable.url if isinstance(connectable, AsyncEngine) else None
-    engine = create_db_engine(url, for_migrations=True)
     with ThreadPoolExecutor(max_workers=1) as worker:  # works inside a running loop too
         worker.submit(asyncio.run, run_async_migrations(engine)).result()
 

@@ -41,7 +41,6 @@ CHANGES_UNNAMED = re.compile(
     r"|^\s*(DO|CALL)\b",
     re.IGNORECASE,
 )
-VERSION_TABLE = "alembic_version"
 
 # SQLite keeps the CREATE statement of every table, index and trigger in sqlite_master,
 # one row each; a table's statements describe it. SQLite's own tables are left out:
@@ -97,30 +96,38 @@ class SchemaSnapshot:
     ``catch_up`` re-reads what changed since it was last called, and says how.
     """
 
-    def __init__(self, connection: Connection, *, read_everything: bool = False) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        read_everything: bool = False,
+        version_table: str = "alembic_version",
+    ) -> None:
         self.connection = connection
         self.read_everything = read_everything
+        # Alembic's own table (``version_table`` in env.py), which is not part of the schema.
+        self.version_table = version_table
         self.entries: dict[str, Entry] = {}
         self.top_rowid = 0  # on SQLite: the highest row id in sqlite_master when last read
         self.related: dict[str, set[str]] = {}  # a name -> the tables related to it
         self.words: set[str] = set()
         self.everything_changed = False
         self.touched: set[str] | None = None
+        # The tables the statements since the last catch_up named, whatever the mode.
+        self.named: set[str] = set()
         self.reading = False  # while it reads the schema, its own queries are not noted
         self.remember(self.read(None))
 
     def __enter__(self) -> SchemaSnapshot:
-        if not self.read_everything:
-            event.listen(self.connection, "before_cursor_execute", self.note_statement)
+        event.listen(self.connection, "before_cursor_execute", self.note_statement)
         return self
 
     def __exit__(self, *_exception: object) -> None:
-        if not self.read_everything:
-            event.remove(self.connection, "before_cursor_execute", self.note_statement)
+        event.remove(self.connection, "before_cursor_execute", self.note_statement)
 
     def note_statement(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         # Its own queries, and Alembic's bookkeeping on alembic_version, change no schema.
-        if self.reading or VERSION_TABLE in statement:
+        if self.reading or self.version_table in statement:
             return
         if CHANGES_UNNAMED.search(statement):
             self.everything_changed = True
@@ -138,12 +145,17 @@ class SchemaSnapshot:
             keys = (named & self.entries.keys()) | current.keys()
         # The tables the statements since the last call named; None: any table.
         self.touched = None if self.read_everything or self.everything_changed else named
+        self.named = self.words & (self.entries.keys() | current.keys())
         self.words, self.everything_changed = set(), False
         changes = compare(self.entries, current, keys)
         for key in keys - current.keys():
             del self.entries[key]
         self.remember(current)
         return changes
+
+    def tables(self) -> set[str]:
+        """The names of the tables, without PostgreSQL's enum types and sequences."""
+        return self.entries.keys() - {ENUM_TYPES, SEQUENCES}
 
     def related_to(self, names: set[str]) -> set[str]:
         """The tables that own one of ``names`` (an index, a constraint) or refer to it."""
@@ -167,13 +179,13 @@ class SchemaSnapshot:
             self.reading = False
 
     def read(self, names: set[str] | None) -> dict[str, Entry]:
-        """The entries among ``names`` (all, for None), less Alembic's own table."""
+        """The entries among ``names`` (all, for None), less Alembic's version table."""
         with self.unnoted():
             if self.connection.dialect.name == "sqlite":
                 entries = read_sqlite(self.sqlite_rows(names))
             else:
                 entries = read_server(self.connection, names)
-        entries.pop(VERSION_TABLE, None)
+        entries.pop(self.version_table, None)
         return entries
 
     def sqlite_rows(self, names: set[str] | None) -> list[SqliteRow]:
@@ -333,7 +345,9 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
             "column": {column["name"]: describe_column(column) for column in table_columns},
             "primary key": by_name([primary_keys[key]]),
             "foreign key": by_name(foreign_keys[key]),
-            "index": by_name(indexes[key]),
+            "index": by_name(
+                foreign_key_indexes_unnamed(inspector, key[1], indexes[key], foreign_keys[key])
+            ),
             "unique constraint": by_name(unique_constraints[key]),
             "check constraint": by_name(check_constraints[key]),
             "comment": comments.get(key),
@@ -343,6 +357,32 @@ def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str,
         related |= {foreign_key["referred_table"] for foreign_key in foreign_keys[key]}
         entries[key[1]] = Entry(description, frozenset(related))
     return entries
+
+
+def foreign_key_indexes_unnamed(
+    inspector: Inspector, table: str, indexes: list[Any], foreign_keys: list[Any]
+) -> list[Any]:
+    """``indexes``, where those InnoDB made for a foreign key are named by their columns.
+
+    MySQL and MariaDB give a foreign key an index of their own, named after the key (or its
+    first column), and rename it when another key takes it over: a key dropped and made
+    again on the way down leaves the same index under another name. Only its columns mean
+    something.
+    """
+    if inspector.dialect.name != "mysql":
+        return indexes
+    keys = {foreign_key["name"] for foreign_key in foreign_keys}
+    automatic = re.compile(rf"{re.escape(table)}_ibfk_\d+")
+    renamed = []
+    for index in indexes:
+        columns = index.get("column_names") or []
+        name = index["name"]
+        if not index.get("unique") and (
+            name in keys or name == (columns[0] if columns else None) or automatic.fullmatch(name)
+        ):
+            index = {**index, "name": f"(of a foreign key on {', '.join(map(str, columns))})"}
+        renamed.append(index)
+    return renamed
 
 
 def by_name(items: Iterable[Any]) -> dict[str, str]:

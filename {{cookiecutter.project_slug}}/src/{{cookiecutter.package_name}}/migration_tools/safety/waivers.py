@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.migrations.safety.findings import Finding, shown_path
+from .findings import Finding, shown_path
 
 MARK = "migration-safety:"
 WAIVER = re.compile(

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-import logging
 import pkgutil
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -17,13 +17,10 @@ from pathlib import Path
 from types import ModuleType
 
 from alembic import context
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from {{ cookiecutter.package_name }} import settings
+from . import settings
 
 # Alembic's own errors that newcomers meet, with what to do about each.
 ALEMBIC_ADVICE = {
@@ -40,6 +37,10 @@ ALEMBIC_ADVICE = {
         "database is, alembic history what there is."
     ),
 }
+# A constraint dropped by a name it does not have, as PostgreSQL and MySQL word it.
+CONSTRAINT_NOT_FOUND = re.compile(
+    r'constraint ".*" of relation ".*" does not exist|Can\'t DROP .*; check that'
+)
 # A NOT NULL column added to a table that has rows, as each database words it.
 NOT_NULL_ON_ROWS = ("contains null values", "NOT NULL column with default value NULL")
 # A statement stopped by MIGRATION_TABLE_LOCK_TIMEOUT or MIGRATION_STATEMENT_TIMEOUT
@@ -73,8 +74,12 @@ def explained_errors() -> Iterator[None]:
         if step is not None:  # raised by a revision's own code
             raise CommandError(failed_migration(step, reason)) from error
         # The driver's first line says what failed; psycopg's next ones repeat our advice.
+        first_line = reason.splitlines()[0] if reason else type(error).__name__
+        if isinstance(error, DBAPIError) and error.statement is not None:
+            # Connected, then a statement was refused: a permission, a missing table...
+            raise CommandError(f"The database refused a statement: {first_line}") from None
         raise CommandError(
-            f"Cannot connect to the database: {reason.splitlines()[0]}\n"
+            f"Cannot connect to the database: {first_line}\n"
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
@@ -120,6 +125,13 @@ def failed_migration(step: str, reason: str) -> str:
             f"timeout for this revision ({LIVE_DATABASE_DOC})."
         )
     message = f"{step} failed: {reason}"
+    if CONSTRAINT_NOT_FOUND.search(reason):
+        message += (
+            ". Constraints a revision leaves unnamed are named by the naming convention "
+            "(models/base.py), not as the database would name them; a history brought from "
+            "another project keeps its names with naming_convention_from() (docs/migrations.md, "
+            '"Bringing a history from another project")'
+        )
     if any(words in reason for words in NOT_NULL_ON_ROWS):
         message += (
             ". A NOT NULL column added to a table that has rows (on SQLite, to any table) "
@@ -127,31 +139,6 @@ def failed_migration(step: str, reason: str) -> str:
             "(docs/migrations.md)."
         )
     return message
-
-
-def note_models_ahead(config: Config, migration_context: MigrationContext) -> None:
-    """After ``alembic upgrade`` to head on the command line, say so when the models hold
-    changes that no revision has yet: the upgrade alone does not apply them."""
-    command = getattr(config.cmd_opts, "cmd", None)
-    if not command or command[0].__name__ != "upgrade" or migration_context.as_sql:
-        return
-    script = migration_context.script
-    if script is None or set(migration_context.get_current_heads()) != set(script.get_heads()):
-        return
-    autogenerate_log = logging.getLogger("alembic.autogenerate")
-    level = autogenerate_log.level
-    autogenerate_log.setLevel(logging.WARNING)  # what it detects is summed up below
-    try:
-        metadata = migration_context.opts["target_metadata"]
-        differences = compare_metadata(migration_context, metadata)
-    finally:
-        autogenerate_log.setLevel(level)
-    if differences:
-        print(
-            f"Note: the models differ from the migrations ({len(differences)} difference(s)): "
-            'write a revision for them with alembic revision --autogenerate -m "..."',
-            file=sys.stderr,
-        )
 
 
 def check_models_imported(models: ModuleType) -> None:

@@ -4,12 +4,15 @@ Each run is one ``alembic`` command on the test's connection, so the revisions r
 production: with env.py's options, lock and transactions, on the project's own driver.
 Alembic calls ``after_step`` once a revision is applied (``on_version_apply``), and there:
 
-* going up, the changes each revision makes to the schema are recorded;
-* going down, each downgrade() must put back exactly what its upgrade() changed;
+* going up, the changes each revision makes to the schema, and to the row counts of the
+  tables its statements name, are recorded;
+* going down, each downgrade() must put back exactly what its upgrade() changed in the
+  schema, and take away the rows its upgrade() wrote (rows an upgrade deleted are not
+  expected back);
 * going up again, each upgrade() must change the schema as it did the first time;
-* and the sample rows (sample_rows.py) must stay as they were written.
+* and the sample rows (tests/sample_rows.py) must stay as they were written.
 
-Three runs for the whole history, and the schema picture (schema_snapshot.py) re-reads only
+Three runs for the whole history, and the schema picture (snapshot.py) re-reads only
 what each step's statements name: the checks stay linear in the number of revisions.
 """
 
@@ -17,39 +20,42 @@ from __future__ import annotations
 
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationInfo
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, column, inspect, select, table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection
 
-from sample_rows import SAMPLE_ROWS
-from schema_snapshot import Changes, SchemaSnapshot, compare, explain
+from .failure import MigrationCheckFailed
+from .rows import RowCounts, SampleRows, SampleRowsByRevision
+from .snapshot import Changes, SchemaSnapshot, compare, explain
 
-# What a downgrade() raises when its revision cannot be undone (see migrations/__init__.py).
+# What a downgrade() raises when its revision cannot be undone (see migration_tools/).
 IRREVERSIBLE = {"IrreversibleMigration", "NotImplementedError"}
 
 
-class MigrationCheckFailed(AssertionError):
-    """A revision did not do what it should; the message says which one, and how."""
-
-
 class LostTrack(Exception):
-    """A statement changed the schema where it does not name it (schema_snapshot.py)."""
+    """A statement changed the schema where it does not name it (snapshot.py)."""
 
 
-def check_migrations(connection: Connection, config: Config, scripts: ScriptDirectory) -> None:
+def check_migrations(
+    connection: Connection,
+    config: Config,
+    scripts: ScriptDirectory,
+    sample_rows: SampleRowsByRevision,
+) -> None:
     """Run the three runs on ``connection``, an empty database; leave it at head.
 
     Should the schema picture lose track, the runs start over from the lowest revision,
     reading the whole schema at every step, and say so in a warning.
     """
-    runs = MigrationRuns(connection, config, scripts)
+    runs = MigrationRuns(connection, config, scripts, sample_rows)
     try:
         runs.climb(read_everything=False)
     except LostTrack as lost:
@@ -63,19 +69,30 @@ def check_migrations(connection: Connection, config: Config, scripts: ScriptDire
 
 
 class MigrationRuns:
-    def __init__(self, connection: Connection, config: Config, scripts: ScriptDirectory) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        config: Config,
+        scripts: ScriptDirectory,
+        sample_rows: SampleRowsByRevision,
+    ) -> None:
         self.connection = connection
         self.config = config
         self.scripts = scripts
         self.floor = lowest_revision_to_undo(scripts)
-        self.samples = SampleRows(connection, scripts)
+        self.samples = SampleRows(connection, scripts, sample_rows)
+        self.rows = RowCounts(connection)
         self.first_up: dict[str, Changes] = {}
         self.phase = "up"
         self.at_head = False
+        self.version_table = "alembic_version"  # until env.py's context says otherwise
 
     def climb(self, *, read_everything: bool) -> None:
-        with SchemaSnapshot(self.connection, read_everything=read_everything) as schema:
+        with SchemaSnapshot(
+            self.connection, read_everything=read_everything, version_table=self.version_table
+        ) as schema:
             self.schema = schema
+            self.rows.start(schema.tables())
             # The schema the way down must come back to: as it is now, or, when the way up
             # passes the floor (an irreversible revision), as that revision leaves it.
             self.at_floor = dict(schema.entries)
@@ -94,9 +111,10 @@ class MigrationRuns:
             self.connection.commit()
             command.downgrade(self.config, self.floor)
         self.first_up.clear()
-        self.samples.written.clear()
+        self.samples.forget()
+        self.rows = RowCounts(self.connection)
 
-    def run(self, phase: str, alembic_command: Any, target: str) -> None:
+    def run(self, phase: str, alembic_command: Callable[[Config, str], None], target: str) -> None:
         self.phase = phase
         self.config.attributes.update(connection=self.connection, on_version_apply=self.after_step)
         # End the transaction the schema reads began, so that env.py begins and commits its
@@ -118,12 +136,13 @@ class MigrationRuns:
         if unnoticed:
             raise LostTrack(f"after the way {phase}, {describe(unnoticed)}")
 
-    def after_step(self, *, step: MigrationInfo, **_: Any) -> None:
+    def after_step(self, *, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
         """Called by Alembic after each revision, inside the run's transaction."""
         if not step.is_migration:
             return
         revision = step.up_revision_id
         assert revision is not None
+        self.version_table = self.schema.version_table = ctx.version_table
         changes = self.schema.catch_up()
         if self.phase == "up":
             self.first_up[revision] = changes
@@ -131,8 +150,21 @@ class MigrationRuns:
                 self.at_floor = dict(self.schema.entries)
         else:
             self.compare(revision, changes, first=self.first_up.get(revision, {}))
+        file = self.file(revision)
+        tables = self.schema.tables()
         with self.schema.unnoted():
-            self.samples.after_step(revision, step.is_upgrade, self.schema, self.file(revision))
+            if self.phase == "up":
+                self.rows.after_upgrade(revision, self.schema.named, tables)
+            if step.is_upgrade:
+                written = self.samples.write(revision, file)
+                if self.phase == "up":
+                    self.rows.after_samples(revision, written)
+            else:
+                self.samples.take_away(revision, tables)
+                left = self.rows.after_downgrade(revision, self.schema.named, tables)
+                if left:
+                    raise MigrationCheckFailed(f"downgrade() of {file} {left}")
+            self.samples.check(self.schema.touched, tables, step.is_upgrade, file)
 
     def compare(self, revision: str, changes: Changes, first: Changes) -> None:
         """Going down: the schema as before the first upgrade. Going up again: as after it."""
@@ -157,67 +189,20 @@ class MigrationRuns:
         return Path(str(script.path)).name if script else revision
 
 
-class SampleRows:
-    """Writes the rows of sample_rows.py just after their revision, and checks them after
-    every later step, as long as their table and columns exist."""
+def current_heads(config: Config, connection: Connection) -> tuple[str, ...]:
+    """The revisions the database at ``connection`` is at, read through env.py, so that its
+    options (a ``version_table`` of its own) apply."""
+    scripts = ScriptDirectory.from_config(config)
+    heads: list[str] = []
 
-    def __init__(self, connection: Connection, scripts: ScriptDirectory) -> None:
-        self.connection = connection
-        self.written: dict[str, list[dict[str, Any]]] = {}
-        unknown = [revision for revision in SAMPLE_ROWS if not has_revision(scripts, revision)]
-        if unknown:
-            raise MigrationCheckFailed(
-                f"tests/sample_rows.py writes rows at revision {', '.join(unknown)}, which no "
-                "revision file has: point it at the revision that creates those tables."
-            )
+    def read(_revision: object, migration_context: MigrationContext) -> list[Any]:
+        heads.extend(migration_context.get_current_heads())
+        return []
 
-    def after_step(self, revision: str, upgrade: bool, schema: SchemaSnapshot, file: str) -> None:
-        if upgrade:
-            for name, rows in SAMPLE_ROWS.get(revision, {}).items():
-                self.insert(name, rows, file)
-        for name, rows in list(self.written.items()):
-            if name not in schema.entries:
-                del self.written[name]  # its table is gone: downgraded, or dropped
-                continue
-            if schema.touched is not None and name not in schema.touched:
-                continue  # no statement of this step named the table
-            found = self.read(name, rows)
-            if found is not None and found != as_tuples(rows):
-                raise MigrationCheckFailed(
-                    f"{'upgrade' if upgrade else 'downgrade'}() of {file} changed the sample "
-                    f"rows of {name} (tests/sample_rows.py): expected {as_tuples(rows)}, "
-                    f"found {found}"
-                )
-
-    def insert(self, name: str, rows: list[dict[str, Any]], file: str) -> None:
-        sample = table(name, *(column(key) for key in rows[0]))
-        try:
-            self.connection.execute(sample.insert(), rows)
-        except DBAPIError as error:
-            raise MigrationCheckFailed(
-                f"The sample rows of {name} do not fit the table as {file} leaves it: "
-                f"{error.orig}. Update tests/sample_rows.py."
-            ) from None
-        self.written[name] = rows
-
-    def read(self, name: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]] | None:
-        """The rows now in the sample's columns, or None when a column is gone."""
-        keys = list(rows[0])
-        if not set(keys) <= {found["name"] for found in inspect(self.connection).get_columns(name)}:
-            return None
-        sample = table(name, *(column(key) for key in keys))
-        return sorted(map(tuple, self.connection.execute(select(*sample.c))), key=repr)
-
-
-def has_revision(scripts: ScriptDirectory, revision: str) -> bool:
-    try:
-        return scripts.get_revision(revision) is not None
-    except CommandError:  # "Can't locate revision identified by ..."
-        return False
-
-
-def as_tuples(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted((tuple(row.values()) for row in rows), key=repr)
+    config.attributes["connection"] = connection
+    with EnvironmentContext(config, scripts, fn=read, dont_mutate=True):
+        scripts.run_env()
+    return tuple(heads)
 
 
 def lowest_revision_to_undo(scripts: ScriptDirectory) -> str:

@@ -25,9 +25,9 @@ from alembic.script import Script
 from alembic.util import CommandError
 from sqlalchemy import URL
 
-from {{ cookiecutter.package_name }}.migrations.commands import alembic_config
-from {{ cookiecutter.package_name }}.migrations.safety.findings import Finding, finding
-from {{ cookiecutter.package_name }}.migrations.timeouts import configured_timeouts
+from ..config import read_config
+from ..timeouts import configured_timeouts
+from .findings import Finding, finding
 
 # Offline SQL starts each revision's part with this comment.
 REVISION_START = re.compile(r"^-- Running upgrade .* -> (\w+)$", re.MULTILINE)
@@ -72,7 +72,7 @@ def find_dangers(scripts: Sequence[Script]) -> Iterator[Finding]:
 
 def sql_of_revisions() -> dict[str, str]:
     """The offline SQL of every revision's upgrade(), by revision id."""
-    config = alembic_config()
+    config = read_config()
     config.output_buffer = io.StringIO()
     try:
         command.upgrade(config, "base:heads", sql=True)

@@ -2,7 +2,9 @@
 
 Each deploy that finds the lock taken waits, then sees the migrations already applied and
 does nothing. The lock lives on its own connection and is released when the block ends or
-when that connection drops (a crashed deploy never leaves it behind).
+when that connection drops (a crashed deploy never leaves it behind). Only the commands
+that move the database's revision take it (upgrade, downgrade, stamp): ``alembic current``
+and ``alembic check`` read, and never wait for a deploy or block one.
 """
 
 from __future__ import annotations
@@ -12,26 +14,30 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, column, select, table, text
 from sqlalchemy.exc import DBAPIError
 
-from {{ cookiecutter.package_name }} import settings
-
-VERSIONS = "SELECT version_num FROM alembic_version"
+from .settings import migration_lock_timeout
 
 
 @contextmanager
-def migration_lock(migrating: Connection) -> Iterator[None]:
-    """Hold the migration lock of ``migrating``'s database while the block runs.
+def migration_lock(migration_context: MigrationContext) -> Iterator[None]:
+    """Hold the migration lock of the database while the block runs, when the command
+    moves its revision.
 
     PostgreSQL takes an advisory lock, MySQL and MariaDB a named lock, each on a connection
     of its own, waiting up to ``MIGRATION_LOCK_TIMEOUT`` seconds. SQLite lets one writer in
     at a time: the migrations' transaction starts with ``BEGIN IMMEDIATE`` and waits as long
     for the database file.
     """
+    migrating = migration_context.connection
+    if migrating is None or not moves_revisions(migration_context):
+        yield
+        return
     engine = migrating.engine
-    timeout = settings.migration_lock_timeout()
+    timeout = migration_lock_timeout()
     if engine.dialect.name == "sqlite":
         with sqlite_writer(migrating, timeout):
             yield
@@ -39,7 +45,7 @@ def migration_lock(migrating: Connection) -> Iterator[None]:
     name = lock_name(engine.url.database)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         acquire(connection, name, timeout)
-        if engine.dialect.name != "postgresql" and snapshot_is_stale(migrating):
+        if engine.dialect.name != "postgresql" and snapshot_is_stale(migration_context):
             # Another deploy migrated since this transaction began: its snapshot would run
             # their migrations again. End it, so the revision is read afresh; MySQL's first
             # DDL statement would commit it anyway.
@@ -50,10 +56,24 @@ def migration_lock(migrating: Connection) -> Iterator[None]:
             release(connection, name)
 
 
+def moves_revisions(migration_context: MigrationContext) -> bool:
+    """Whether the command moves the database's revision: upgrade, downgrade and stamp give
+    Alembic a destination revision; current, check and autogenerate do not."""
+    environment = migration_context.environment_context
+    if environment is None:  # a MigrationContext made by hand: assume it migrates
+        return True
+    try:
+        environment.get_revision_argument()
+    except KeyError:
+        return False
+    return True
+
+
 @contextmanager
 def sqlite_writer(migrating: Connection, timeout: float) -> Iterator[None]:
-    """Begin the migrations' transaction with ``BEGIN IMMEDIATE`` (see sqlite.py), waiting up
-    to ``timeout`` seconds for another writer to finish."""
+    """Begin the migrations' transaction with ``BEGIN IMMEDIATE`` (the engine's ``begin``
+    event reads ``sqlite_begin_immediate``), waiting up to ``timeout`` seconds for another
+    writer to finish."""
     was = sqlite_pragma(migrating, "busy_timeout")
     sqlite_pragma(migrating, f"busy_timeout = {math.ceil(timeout * 1000)}")
     migrating.execution_options(sqlite_begin_immediate=True)
@@ -75,15 +95,23 @@ def sqlite_pragma(connection: Connection, pragma: str) -> object:
     return row[0] if row else None
 
 
-def snapshot_is_stale(migrating: Connection) -> bool:
-    """Whether ``migrating`` is inside a transaction whose snapshot of alembic_version (MySQL's
-    REPEATABLE READ) is older than the table; a locking read sees the latest rows."""
-    if not migrating.in_transaction():
+def snapshot_is_stale(migration_context: MigrationContext) -> bool:
+    """Whether the migrating connection is inside a transaction whose snapshot of the
+    version table (MySQL's REPEATABLE READ) is older than the table; a locking read sees
+    the latest rows."""
+    migrating = migration_context.connection
+    if migrating is None or not migrating.in_transaction():
         return False
+    versions = table(
+        migration_context.version_table,
+        column("version_num"),
+        schema=migration_context.version_table_schema,
+    )
+    query = select(versions.c.version_num)
     try:
-        seen = migrating.exec_driver_sql(VERSIONS).all()
-        latest = migrating.exec_driver_sql(f"{VERSIONS} LOCK IN SHARE MODE").all()
-    except DBAPIError:  # no alembic_version yet: nothing was migrated before
+        seen = migrating.execute(query).all()
+        latest = migrating.execute(query.with_for_update(read=True)).all()
+    except DBAPIError:  # no version table yet: nothing was migrated before
         return False
     return sorted(seen) != sorted(latest)
 

@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic import op
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Dialect
 
-from {{ cookiecutter.package_name }} import settings
+from . import settings
+from .lock import moves_revisions
 
 # MySQL's lock_wait_timeout cannot be 0: its maximum (a year) stands for "no limit".
 MYSQL_MAX_LOCK_WAIT = 31536000
@@ -33,15 +35,15 @@ def timeout_statements(dialect: Dialect, *, table_lock: float, statement: float)
         ]
     if dialect.name in ("mysql", "mariadb"):
         lock_wait = max(1, math.ceil(table_lock)) if table_lock else MYSQL_MAX_LOCK_WAIT
-        if is_mariadb(dialect):
-            limit = f"max_statement_time = {statement:g}"
-        else:  # MySQL's limit applies to SELECT statements only
-            limit = f"max_execution_time = {math.ceil(statement * 1000)}"
-        return [
+        statements = [
             f"SET SESSION lock_wait_timeout = {lock_wait}",  # table locks (ALTER TABLE)
             f"SET SESSION innodb_lock_wait_timeout = {lock_wait}",  # row locks (UPDATE)
-            f"SET SESSION {limit}",
         ]
+        # MariaDB bounds every statement; MySQL's max_execution_time bounds SELECTs only,
+        # so on MySQL a migration statement has no time limit.
+        if is_mariadb(dialect):
+            statements.append(f"SET SESSION max_statement_time = {statement:g}")
+        return statements
     return []  # SQLite has neither; lock.py bounds its wait for the database file
 
 
@@ -55,8 +57,9 @@ def configured_timeouts(dialect: Dialect) -> list[str]:
 
 
 @contextmanager
-def session_timeouts(connection: Connection) -> Iterator[None]:
-    """Set the configured limits on ``connection`` for the block, then put back its own.
+def session_timeouts(migration_context: MigrationContext) -> Iterator[None]:
+    """Set the configured limits on the migrating connection for the block, then put back
+    its own; only for the commands that migrate (``alembic current`` only reads).
 
     The SETs are session-wide (not ``SET LOCAL``), so they hold across the commits of an
     ``autocommit_block()``. Run outside the migrations' transaction, they are committed at
@@ -64,6 +67,10 @@ def session_timeouts(connection: Connection) -> Iterator[None]:
     the old values are put back after that transaction ended: a pooled connection goes
     back to the application as it came.
     """
+    connection = migration_context.connection
+    if connection is None or not moves_revisions(migration_context):
+        yield
+        return
     statements = configured_timeouts(connection.dialect)  # read on SQLite too: a typo fails
     if not statements:
         yield
@@ -89,8 +96,9 @@ def current_timeouts(connection: Connection) -> list[str]:
         query = "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
         lock, statement = connection.exec_driver_sql(query).one()
         return [f"SET lock_timeout = '{lock}'", f"SET statement_timeout = '{statement}'"]
-    limit = "max_statement_time" if is_mariadb(connection.dialect) else "max_execution_time"
-    names = ("lock_wait_timeout", "innodb_lock_wait_timeout", limit)
+    names = ["lock_wait_timeout", "innodb_lock_wait_timeout"]
+    if is_mariadb(connection.dialect):
+        names.append("max_statement_time")
     query = "SELECT " + ", ".join(f"@@SESSION.{name}" for name in names)
     values = connection.exec_driver_sql(query).one()
     return [f"SET SESSION {name} = {value}" for name, value in zip(names, values, strict=True)]
@@ -116,7 +124,7 @@ def timeouts(*, table_lock: float | None = None, statement: float | None = None)
     back after the block; not after a failure, when no more SQL may run.
     """
     for seconds in (table_lock, statement):
-        if seconds is not None and not 0 <= seconds <= settings.MAX_MIGRATION_LOCK_TIMEOUT:
+        if seconds is not None and not 0 <= seconds <= settings.MAX_TIMEOUT:
             raise ValueError(f"timeouts() takes seconds from 0 (no limit) to a day, not {seconds}")
     dialect = op.get_context().dialect
     configured = configured_timeouts(dialect)
@@ -135,5 +143,6 @@ def timeouts(*, table_lock: float | None = None, statement: float | None = None)
 
 
 def is_mariadb(dialect: Dialect) -> bool:
-    """MariaDB, known from a ``mariadb://`` URL, or online from the server's version."""
+    """MariaDB, known from a ``mariadb://`` URL, or online from the server's version; a
+    ``mysql://`` URL offline renders what both servers accept."""
     return bool(getattr(dialect, "is_mariadb", False))

@@ -1,4 +1,4 @@
-"""``python -m {{ cookiecutter.package_name }}.migrations.safety [REVISION_FILE ...]``: lint
+"""``python -m <package>.migration_tools.safety [REVISION_FILE ...]``: lint
 these revisions, or all of them; exit 1 when something is unsafe."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.migrations.safety import problems
+from . import problems
 
 found = problems([Path(argument) for argument in sys.argv[1:]] or None)
 if found:

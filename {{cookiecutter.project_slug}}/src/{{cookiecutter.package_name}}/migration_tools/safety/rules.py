@@ -1,4 +1,5 @@
-"""The safety rules for {{ "SQLite" if cookiecutter.database == "sqlite" else "MySQL and MariaDB" }}, read from the operations in each revision's upgrade().
+"""The safety rules for SQLite, MySQL and MariaDB, read from the operations in each
+revision's upgrade().
 
 They flag what breaks a database in use: a required column the running release does not
 fill, and a column or table dropped, renamed or retyped while that release still uses it.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from alembic.script import Script
 
-from {{ cookiecutter.package_name }}.migrations.safety.findings import Finding, finding
+from .findings import Finding, finding
 
 # op.<name>(...) and batch_op.<name>(...) calls, and the rule each one breaks.
 RULE_OF_CALL = {

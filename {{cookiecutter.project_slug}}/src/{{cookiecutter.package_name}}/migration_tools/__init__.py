@@ -1,0 +1,24 @@
+"""The project's migration tooling, beside Alembic's own folder (``../migrations/``).
+
+Alembic runs ``migrations/env.py``; env.py and the tests call on what is here:
+
+* ``config``: Alembic's configuration, read from ``alembic.ini`` (the one source of it);
+* ``commands``: ``upgrade()`` and ``downgrade()`` for application code;
+* ``lock`` and ``timeouts``: one deploy at a time, and no migration stalling a busy table;
+* ``messages``: the usual mistakes told in one line;
+* ``head_file``: ``migrations/head.txt``, which makes parallel revisions a git conflict;
+* ``autogenerate`` and ``naming``: what autogenerate writes, and how constraints are named;
+* ``safety``: the migration safety lint;
+* ``checks``: the machinery of the migration tests in ``tests/test_migrations.py``.
+
+Nothing here names this project: it works from ``alembic.ini`` and the database URL alone.
+"""
+
+
+class IrreversibleMigration(NotImplementedError):
+    """Raised by the ``downgrade()`` of a revision that cannot be undone.
+
+    The migration tests go down no further than such a revision, and say so. They find it
+    by the name ``IrreversibleMigration`` (or ``NotImplementedError``) in the body of
+    ``downgrade()``: raise it there, not from a helper. docs/migrations.md shows when.
+    """

@@ -1,0 +1,92 @@
+"""The migration settings, read from the environment (and from a ``.env`` file, if any).
+
+``MIGRATION_LOCK_TIMEOUT`` bounds the wait for another deploy; ``MIGRATION_TABLE_LOCK_TIMEOUT``
+and ``MIGRATION_STATEMENT_TIMEOUT`` bound each migration statement (timeouts.py).
+``.env.example`` documents each one.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+from dotenv import find_dotenv, load_dotenv
+
+DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
+"""Seconds a deploy waits for another deploy that is migrating the same database."""
+MAX_TIMEOUT = 86400.0  # a day: every database can wait that long
+DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT = 5.0
+"""Seconds one migration statement may wait for a lock on a table or row; 0: no limit."""
+DEFAULT_MIGRATION_STATEMENT_TIMEOUT = 300.0
+"""Seconds one migration statement may run; 0: no limit."""
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+def setting(name: str) -> str | None:
+    """A setting from the environment, or else from the .env file of the current directory."""
+    read_env_file()
+    return os.environ.get(name)
+
+
+@functools.cache
+def read_env_file() -> None:
+    """Read .env once into the environment; values already in the environment win."""
+    try:
+        load_dotenv(find_dotenv(usecwd=True))
+    except UnicodeDecodeError:
+        raise SettingsError(".env is not UTF-8 text: save it as UTF-8.") from None
+
+
+def migration_lock_timeout() -> float:
+    """Seconds to wait for the migration lock (``MIGRATION_LOCK_TIMEOUT``)."""
+    raw, seconds = seconds_setting("MIGRATION_LOCK_TIMEOUT", DEFAULT_MIGRATION_LOCK_TIMEOUT)
+    # 0 would mean "wait forever" on PostgreSQL but "do not wait" on MySQL: ask for more.
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise SettingsError(
+            "MIGRATION_LOCK_TIMEOUT must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT:g}, not {raw!r}."
+        )
+    return seconds
+
+
+def migration_table_lock_timeout() -> float:
+    """Seconds one migration statement may wait for a lock (``MIGRATION_TABLE_LOCK_TIMEOUT``);
+    0 turns the limit off. Meanwhile every query on that table waits behind it."""
+    return seconds_or_off("MIGRATION_TABLE_LOCK_TIMEOUT", DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT)
+
+
+def migration_statement_timeout() -> float:
+    """Seconds one migration statement may run (``MIGRATION_STATEMENT_TIMEOUT``); 0 turns
+    the limit off."""
+    return seconds_or_off("MIGRATION_STATEMENT_TIMEOUT", DEFAULT_MIGRATION_STATEMENT_TIMEOUT)
+
+
+def check_migration_settings() -> None:
+    """Refuse a malformed migration setting before a migration run connects."""
+    migration_lock_timeout()
+    migration_table_lock_timeout()
+    migration_statement_timeout()
+
+
+def seconds_setting(name: str, default: float) -> tuple[str, float]:
+    """The setting ``name`` as written (``default`` when unset), and as a number of seconds
+    (NaN when it is not a number: every bound check refuses it)."""
+    raw = setting(name) or str(default)
+    try:
+        return raw, float(raw)
+    except ValueError:
+        return raw, math.nan
+
+
+def seconds_or_off(name: str, default: float) -> float:
+    """The setting ``name`` in seconds, from 0 (no limit) to a day; ``default`` when unset."""
+    raw, seconds = seconds_setting(name, default)
+    if not 0 <= seconds <= MAX_TIMEOUT:
+        raise SettingsError(
+            f"{name} must be a number of seconds from 0 (no limit) to {MAX_TIMEOUT:g}, not {raw!r}."
+        )
+    return seconds
