@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Select, and_, column, func, literal_column, select, table
+from sqlalchemy import Connection, and_, column, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError
 
 from .failure import MigrationCheckFailed
@@ -188,8 +188,7 @@ class SampleRows:
         return Counter(map(tuple, self.connection.execute(select(*sample.c))))
 
     def column_names(self, name: str) -> set[str]:
-        no_rows: Select[Any] = select(literal_column("*")).select_from(table(name)).limit(0)
-        return set(self.connection.execute(no_rows).keys())
+        return {found["name"] for found in inspect(self.connection).get_columns(name)}
 
     def tables_of(self, revision: str) -> set[str]:
         return set(self.samples.get(revision, {}))

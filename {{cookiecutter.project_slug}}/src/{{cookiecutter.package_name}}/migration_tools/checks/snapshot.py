@@ -3,10 +3,11 @@
 It covers the tables of the default schema: their columns (type, nullability, default,
 identity, comment; not their order, which a downgrade that adds back a dropped column
 cannot restore), primary keys, foreign keys, indexes, unique and check constraints, and
-comments; on SQLite also triggers and views; on PostgreSQL also enum types and sequences.
-It does not see views and triggers on PostgreSQL and MySQL, other schemas, or, on SQLite,
-what SQLAlchemy cannot read back from a table (a column's collation, an index on an
-expression).
+comments, in the server's own words: PostgreSQL's catalog (catalog_postgresql.py, with
+triggers, enum types and sequences), MySQL's SHOW CREATE TABLE (catalog_mysql.py), SQLite's
+sqlite_master (with triggers and views). It does not see views on PostgreSQL and MySQL,
+other schemas, or, on SQLite, what SQLAlchemy cannot read back from a table (a column's
+collation, an index on an expression).
 
 The migration checks compare the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
@@ -27,9 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, create_engine, event, inspect, text
+from sqlalchemy import Connection, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql.base import PGInspector
-from sqlalchemy.engine.reflection import Inspector, ObjectKind, ObjectScope
+from sqlalchemy.engine.reflection import Inspector
+
+from . import catalog_mysql, catalog_postgresql
 
 # The words of a statement: quoted names ("users", `users`, [users]) and bare words.
 # String literals ('...') are matched too, so that their contents are not taken for words.
@@ -54,12 +57,6 @@ SqliteRow = tuple[int, str, str, str]  # rowid, tbl_name, name, sql
 REFERENCES = re.compile(r"\bREFERENCES\s+", re.IGNORECASE)
 TABLE_OR_INDEX = re.compile(r"\s*CREATE\s+(UNIQUE\s+)?(TABLE|INDEX)\b", re.IGNORECASE)
 AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
-
-# The base tables among some names, on PostgreSQL and MySQL.
-TABLES_NAMED = text(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = :schema "
-    "AND table_type = 'BASE TABLE' AND table_name IN :names"
-).bindparams(bindparam("names", expanding=True))
 
 # PostgreSQL's enum types and sequences: read again after a statement that says TYPE or
 # SEQUENCE. A sequence that belongs to a column (SERIAL, IDENTITY) is left to its table,
@@ -299,90 +296,42 @@ def referenced_tables(sql: str) -> Iterator[str]:
 
 def read_server(connection: Connection, names: set[str] | None) -> dict[str, Entry]:
     """The entries among ``names`` (all of them for None), read from the database."""
-    inspector = inspect(connection)
-    if names is None:
-        entries = describe(inspector)
-    elif names:
-        schema = connection.dialect.default_schema_name
-        found = connection.execute(TABLES_NAMED, {"schema": schema, "names": sorted(names)})
-        tables = list(found.scalars())
-        entries = describe(inspector, tables) if tables else {}
-    else:  # a step that sent no statement (an empty revision, a merge): nothing to read
-        entries = {}
-    if isinstance(inspector, PGInspector):
+    postgresql = connection.dialect.name == "postgresql"
+    entries = {}
+    if names is None or names:  # a step that sent no statement (a merge) names nothing
+        catalog = catalog_postgresql if postgresql else catalog_mysql
+        for table, (description, related) in catalog.read_tables(connection, names).items():
+            entries[table] = Entry(description, related)
+    if postgresql:
         if names is None or "type" in names:
-            enums = inspector.get_enums(schema="*")
-            entries[ENUM_TYPES] = Entry({"enum type": by_name(enums)})
+            inspector = inspect(connection)
+            assert isinstance(inspector, PGInspector)
+            entries[ENUM_TYPES] = Entry({"enum type": by_name(inspector.get_enums(schema="*"))})
         if names is None or "sequence" in names:
             sequences = connection.exec_driver_sql(PG_SEQUENCES).scalars()
             entries[SEQUENCES] = Entry({"sequence": {name: name for name in sequences}})
     return entries
 
 
-def describe(inspector: Inspector, tables: list[str] | None = None) -> dict[str, Entry]:
-    """Every table (or just ``tables``) in detail, read with one query per kind of
-    object where the database allows it (``get_multi_*``), not one per table."""
-    # Names known to be tables: so the database is not asked for the list of all tables.
-    only: dict[str, Any] = (
-        {}
-        if tables is None
-        else {"filter_names": tables, "kind": ObjectKind.ANY, "scope": ObjectScope.ANY}
-    )
-    columns = inspector.get_multi_columns(**only)
-    primary_keys = inspector.get_multi_pk_constraint(**only)
-    foreign_keys = inspector.get_multi_foreign_keys(**only)
-    indexes = inspector.get_multi_indexes(**only)
-    unique_constraints = inspector.get_multi_unique_constraints(**only)
-    check_constraints = inspector.get_multi_check_constraints(**only)
-    has_comments = inspector.dialect.supports_comments  # SQLite has none
-    comments = inspector.get_multi_table_comment(**only) if has_comments else {}
-    options = inspector.get_multi_table_options(**only)
-    entries = {}
-    for key, table_columns in columns.items():  # key: (schema name, table name)
-        named = [*foreign_keys[key], *indexes[key], *unique_constraints[key]]
-        named += [*check_constraints[key], primary_keys[key]]
-        description = {
+def describe(inspector: Inspector) -> dict[str, Any]:
+    """Every table in detail, as SQLAlchemy reflects it (SQLite's scratch copies)."""
+    columns = inspector.get_multi_columns()
+    primary_keys = inspector.get_multi_pk_constraint()
+    foreign_keys = inspector.get_multi_foreign_keys()
+    indexes = inspector.get_multi_indexes()
+    unique_constraints = inspector.get_multi_unique_constraints()
+    check_constraints = inspector.get_multi_check_constraints()
+    return {
+        key[1]: {  # key: (schema name, table name)
             "column": {column["name"]: describe_column(column) for column in table_columns},
             "primary key": by_name([primary_keys[key]]),
             "foreign key": by_name(foreign_keys[key]),
-            "index": by_name(
-                foreign_key_indexes_unnamed(inspector, key[1], indexes[key], foreign_keys[key])
-            ),
+            "index": by_name(indexes[key]),
             "unique constraint": by_name(unique_constraints[key]),
             "check constraint": by_name(check_constraints[key]),
-            "comment": comments.get(key),
-            "options": options[key],
         }
-        related = {str(item["name"]) for item in named if item.get("name")}
-        related |= {foreign_key["referred_table"] for foreign_key in foreign_keys[key]}
-        entries[key[1]] = Entry(description, frozenset(related))
-    return entries
-
-
-def foreign_key_indexes_unnamed(
-    inspector: Inspector, table: str, indexes: list[Any], foreign_keys: list[Any]
-) -> list[Any]:
-    """``indexes``, where those InnoDB made for a foreign key are named by their columns.
-
-    MySQL and MariaDB give a foreign key an index of their own, named after the key (or its
-    first column), and rename it when another key takes it over: a key dropped and made
-    again on the way down leaves the same index under another name. Only its columns mean
-    something.
-    """
-    if inspector.dialect.name != "mysql":
-        return indexes
-    keys = {foreign_key["name"] for foreign_key in foreign_keys}
-    automatic = re.compile(rf"{re.escape(table)}_ibfk_\d+")
-    renamed = []
-    for index in indexes:
-        columns = index.get("column_names") or []
-        name = index["name"]
-        if not index.get("unique") and (
-            name in keys or name == (columns[0] if columns else None) or automatic.fullmatch(name)
-        ):
-            index = {**index, "name": f"(of a foreign key on {', '.join(map(str, columns))})"}
-        renamed.append(index)
-    return renamed
+        for key, table_columns in columns.items()
+    }
 
 
 def by_name(items: Iterable[Any]) -> dict[str, str]:
@@ -433,8 +382,7 @@ def replay(statements: Iterable[str]) -> dict[str, Any]:
         with engine.connect() as connection:
             for sql in sorted(statements, key=lambda sql: not sql.startswith("CREATE TABLE")):
                 connection.exec_driver_sql(sql)
-            tables = describe(inspect(connection))
-            return {table: entry.description for table, entry in tables.items()}
+            return describe(inspect(connection))
     finally:
         engine.dispose()
 
