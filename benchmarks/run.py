@@ -262,6 +262,7 @@ def timed(
     if server is not None:
         env["TEST_DATABASE_URL"] = server
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server_cpu(server)
     start = time.perf_counter()
     result = subprocess.run(
         [str(python), *arguments],
@@ -273,10 +274,37 @@ def timed(
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_after = server_cpu(server)
     if result.returncode != 0:
         sys.exit(f"{' '.join(arguments)} failed in {project}:\n{result.stdout}\n{result.stderr}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
+    return wall, cpu + server_after - server_before
+
+
+def server_cpu(server: str | None) -> float:
+    """CPU seconds the local database server has used so far, all its processes (or
+    threads) counted: PostgreSQL's postmaster with its children, finished ones included,
+    and MariaDB's or MySQL's one process. 0 without a server, or when it is not local."""
+    if server is None:
+        return 0.0
+    names = {"postgresql": ("postgres",), "mysql": ("mariadbd", "mysqld")}[database_of(server)]
+    ticks = os.sysconf("SC_CLK_TCK")
+    processes = {}  # pid -> (parent pid, own ticks, reaped children's ticks)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if name.startswith(names):
+            own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+            processes[int(stat.parent.name)] = (int(fields[1]), own, reaped)
+    # The main process's reaped count holds the children that ended; add those still alive.
+    roots = [pid for pid, (parent, _, _) in processes.items() if parent not in processes]
+    total = sum(processes[pid][1] + processes[pid][2] for pid in roots)
+    total += sum(own for pid, (parent, own, _) in processes.items() if pid not in roots)
+    return total / ticks
 
 
 def report(
@@ -314,7 +342,8 @@ def report(
     ).stdout.strip()
     lines += [
         "",
-        f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets. "
+        f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets "
+        f"({'the client and the server' if 'server' in where else 'the client'}). "
         f"{where}; {versions}.",
     ]
     return "\n".join(lines) + "\n"
