@@ -33,14 +33,16 @@ CHANGE_COLUMN = re.compile(r"^CHANGE (?:COLUMN )?([\w$]+) ([\w$]+)")
 RENAME_TABLE = re.compile(r"^RENAME (?:TO |AS )?(?!INDEX\b|KEY\b|COLUMN\b|CONSTRAINT\b)[\w$.]+$")
 ADD_COLUMN = re.compile(rf"^ADD (?:COLUMN )?{NOT_A_COLUMN}")
 SET_NOT_NULL = re.compile(r"^ALTER (?:COLUMN )?[\w$]+ SET NOT NULL")
-NEW_TYPE = re.compile(r"^(?:ALTER (?:COLUMN )?[\w$]+ (?:SET DATA )?TYPE |MODIFY |CHANGE )")
+NEW_TYPE = re.compile(
+    r"^(?:ALTER (?:COLUMN )?([\w$]+) (?:SET DATA )?TYPE |MODIFY (?:COLUMN )?([\w$]+)|CHANGE )"
+)
 # A NOT NULL column the rows already there get a value for.
 FILLED = re.compile(r"\bDEFAULT\b|\bAUTO_INCREMENT\b|\bGENERATED\b|\bAS \(|\bIDENTITY\b|SERIAL\b")
 
 # Whether a type change leaves the table and its values as they are, by engine.
 TYPE_CHANGE_IS_SAFE: dict[str, Callable[[TypeEngine[Any], TypeEngine[Any]], bool]] = {
     "mysql": type_changes.online_on_mysql,
-    "sqlite": type_changes.same_affinity_on_sqlite,
+    "sqlite": type_changes.keeps_values_on_sqlite,
     "postgresql": type_changes.rewrites_nothing_on_postgresql,
 }
 
@@ -131,7 +133,11 @@ def column_dangers(
 ) -> Iterator[Finding]:
     """A column changed in place: its type, and on MySQL (where MODIFY restates the whole
     column) its nullability, compared with what the operation says it was."""
-    change = column_change(parts.revision.path, parts.revision.script.module, statement.line)
+    names = NEW_TYPE.match(clause)
+    column = (names[1] or names[2] or "") if names else ""
+    change = column_change(
+        parts.revision.path, parts.revision.script.module, statement.line, column
+    )
     if change is None:  # SQL written by hand: what the column was is not known
         yield parts.finding(statement, "changing-column-type", sql)
         return

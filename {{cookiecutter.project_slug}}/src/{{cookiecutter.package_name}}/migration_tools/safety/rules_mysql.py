@@ -40,7 +40,6 @@ COPIES = [
         "a stored generated column",
     ),
     (re.compile(r"^ADD (?:FULLTEXT|SPATIAL)\b"), "table-copy", "a FULLTEXT or SPATIAL index"),
-    (re.compile(r"^DROP PRIMARY KEY"), "table-copy", "dropping the primary key"),
     (re.compile(r"^ALGORITHM\s*=?\s*COPY"), "table-copy", "ALGORITHM=COPY"),
     (re.compile(r"^LOCK\s*=?\s*(?:SHARED|EXCLUSIVE)"), "table-copy", "a LOCK stronger than NONE"),
     (
@@ -94,7 +93,12 @@ def find_dangers(revision: Revision) -> Iterator[Finding]:
         if index and index[1] and index[1].strip() in ("FULLTEXT", "SPATIAL"):
             yield copy_finding(parts, statement, sql, "a FULLTEXT or SPATIAL index")
         match = ALTER_TABLE.match(sql)
-        for clause in clauses(match[2]) if match else ():
+        actions = list(clauses(match[2])) if match else []
+        if "DROP PRIMARY KEY" in actions and not any(
+            a.startswith("ADD PRIMARY KEY") for a in actions
+        ):
+            yield copy_finding(parts, statement, sql, "the primary key dropped, and no new one")
+        for clause in actions:
             for pattern, rule, what in COPIES:
                 unchecked_key = rule == "adding-foreign-key-constraint" and not checks_foreign_keys
                 if pattern.match(clause) and not unchecked_key:

@@ -27,7 +27,7 @@ from .findings import ADVICE, Finding, finding
 from .render import Revision, Statement
 from .rules import TYPE_CHANGE_IS_SAFE, Parts
 from .source import column_change
-from .sql import ALTER_TABLE, clauses, is_ddl, is_dml, setting
+from .sql import ALTER_TABLE, altered_table, clauses, is_ddl, is_dml, setting
 
 SERIAL_COLUMN = re.compile(
     r"^ADD (?:COLUMN )?(?:IF NOT EXISTS )?[\w$]+ .*(?:SERIAL\b|GENERATED .*AS IDENTITY)"
@@ -111,8 +111,12 @@ def kept(
     canonical_sql = next((text for kept, text in parts.statements if kept is statement), sql)
     if rule == "renaming-object" and INDEX_RENAME.match(canonical_sql):
         return  # an index's name is used by no query
+    if altered_table(canonical_sql) in parts.created:
+        return  # a table of this revision: no one uses it yet
     if rule in ("changing-column-type", "prefer-text-field"):
-        change = column_change(revision.path, revision.script.module, statement.line)
+        column = re.search(r"ALTER COLUMN ([\w$]+) (?:SET DATA )?TYPE", canonical_sql)
+        name = column[1] if column else ""
+        change = column_change(revision.path, revision.script.module, statement.line, name)
         safe = TYPE_CHANGE_IS_SAFE["postgresql"]
         old, new = (change.old_type, change.new_type) if change else (None, None)
         if old is not None and new is not None and safe(old, new):
@@ -135,6 +139,8 @@ def own_dangers(revision: Revision) -> Iterator[Finding]:
         value = setting(sql)
         if value and value[0] == "lock_timeout" and value[1].replace(" ", "") in LOCK_TIMEOUT_OFF:
             yield parts.finding(statement, "lock-timeout-disabled", sql)
+        if sql.startswith("TRUNCATE") and parts.existing(sql):
+            yield parts.finding(statement, "ban-truncate", sql)
         if is_dml(sql) and locked is not None:
             yield parts.finding(
                 statement,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy.types import TypeEngine
 
@@ -34,20 +34,22 @@ def syntax_tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"))
 
 
-def column_change(path: Path, module: ModuleType, line: int) -> ColumnChange | None:
-    """The ``alter_column`` call at ``line`` of the revision, read; None when there is
-    none (the statement came from SQL written by hand)."""
-    calls = [
-        node
-        for node in ast.walk(syntax_tree(path))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "alter_column"
-        and node.lineno <= line <= (node.end_lineno or node.lineno)
-    ]
-    if not calls:
+def column_change(path: Path, module: ModuleType, line: int, column: str) -> ColumnChange | None:
+    """The ``alter_column`` call of ``column`` at ``line`` of the revision, read: the call
+    on that line, or one inside the batch block that starts there (a batch runs its
+    operations when the block ends). None when there is none: SQL written by hand."""
+    tree = syntax_tree(path)
+    calls = [node for node in ast.walk(tree) if is_alter_column(node)]
+    here = [call for call in calls if call.lineno <= line <= (call.end_lineno or call.lineno)]
+    if not here:
+        blocks = [
+            node for node in ast.walk(tree) if isinstance(node, ast.With) and node.lineno == line
+        ]
+        here = [call for block in blocks for call in ast.walk(block) if is_alter_column(call)]
+    named = [call for call in here if column_name(call) == column.lower()]
+    if not named:
         return None
-    keywords = {keyword.arg: keyword.value for keyword in calls[-1].keywords if keyword.arg}
+    keywords = {keyword.arg: keyword.value for keyword in named[-1].keywords if keyword.arg}
 
     def value(name: str) -> Any:
         node = keywords.get(name)
@@ -72,3 +74,19 @@ def column_change(path: Path, module: ModuleType, line: int) -> ColumnChange | N
         new_nullable=value("nullable"),
         new_name=new_name if isinstance(new_name, str) else None,
     )
+
+
+def is_alter_column(node: ast.AST) -> TypeGuard[ast.Call]:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "alter_column"
+    )
+
+
+def column_name(call: ast.Call) -> str | None:
+    """The column ``op.alter_column(table, column)`` or ``batch_op.alter_column(column)``
+    changes, when written as a string."""
+    names = [arg.value for arg in call.args[:2] if isinstance(arg, ast.Constant)]
+    column = names[-1] if names else None
+    return column.lower() if isinstance(column, str) else None

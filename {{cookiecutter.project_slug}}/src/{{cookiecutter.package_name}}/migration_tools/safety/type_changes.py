@@ -5,15 +5,16 @@
 - MySQL 8 and MariaDB change a VARCHAR in place when it grows within the same number of
   length bytes (up to 255 bytes, or above), and append an ENUM member instantly; every
   other type change copies the table (the online DDL tables of both manuals).
-- SQLite enforces no length and changes no stored value unless the type's affinity
-  changes (https://www.sqlite.org/datatype3.html).
+- SQLite enforces no length; batch mode copies each value cast to the new type, which
+  changes it when the type's affinity changes, or when a date stored as text is cast to
+  another type (https://www.sqlite.org/datatype3.html).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Enum, Numeric, String, Text
+from sqlalchemy import Date, DateTime, Enum, Numeric, String, Text, Time
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeEngine
 
@@ -57,8 +58,16 @@ def online_on_mysql(old: TypeEngine[Any], new: TypeEngine[Any]) -> bool:
     return False
 
 
-def same_affinity_on_sqlite(old: TypeEngine[Any], new: TypeEngine[Any]) -> bool:
-    return affinity(old) == affinity(new)
+def keeps_values_on_sqlite(old: TypeEngine[Any], new: TypeEngine[Any]) -> bool:
+    """Batch mode copies each value with CAST(value AS new type): a date kept as text
+    becomes a number under NUMERIC affinity, an integer becomes text or a float."""
+    moments = (Date, DateTime, Time)
+    if isinstance(old, moments) or isinstance(new, moments):
+        return type(old) is type(new)
+    return affinity(old) == affinity(new) or (affinity(old), affinity(new)) == (
+        "INTEGER",
+        "NUMERIC",
+    )
 
 
 def affinity(type_: TypeEngine[Any]) -> str:

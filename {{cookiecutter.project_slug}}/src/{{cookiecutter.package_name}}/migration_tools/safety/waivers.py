@@ -36,6 +36,12 @@ class Waiver:
     text: str
     first: int  # the lines of the statement it covers; 0: it sits on no statement
     last: int
+    # The first lines of the `with` blocks around it: a batch runs its operations as its
+    # block ends, and their statements carry the block's line.
+    blocks: frozenset[int] = frozenset()
+
+    def covers(self, line: int) -> bool:
+        return bool(self.first) and (self.first <= line <= self.last or line in self.blocks)
 
 
 def waived(path: Path, findings: Iterable[Finding]) -> tuple[list[Finding], list[str]]:
@@ -55,11 +61,7 @@ def waived(path: Path, findings: Iterable[Finding]) -> tuple[list[Finding], list
             problems.append(f"{where}: not a waiver: write {FORM}")
             continue
         rule, reason = match["rule"], match["reason"] or ""
-        covered = [
-            found
-            for found in findings
-            if found.rule == rule and waiver.first <= found.line <= waiver.last
-        ]
+        covered = [found for found in findings if found.rule == rule and waiver.covers(found.line)]
         if len(WORD.findall(reason)) < 2:
             problems.append(
                 f"{where}: the waiver of {rule} gives no reason: say why it is safe here, in "
@@ -106,7 +108,12 @@ def waivers(source: str) -> list[Waiver]:
     for comment in comments:
         line = comment.start[0]
         first, last = covered_lines(statements, line, trailing=line in code_lines)
-        found.append(Waiver(line, comment.string, first, last))
+        blocks = frozenset(
+            node.lineno
+            for node in statements
+            if isinstance(node, ast.With) and node.lineno < line <= (node.end_lineno or 0)
+        )
+        found.append(Waiver(line, comment.string, first, last, blocks))
     return found
 
 
