@@ -26,13 +26,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from alembic.config import Config
-from alembic.script import Script, ScriptDirectory
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ..config import read_config, tools_option
 from . import rules, rules_mysql, rules_postgresql
 from .findings import Finding, shown_path
-from .render import Revision, render
+from .render import Revision, RevisionFile, RevisionScript, render
 from .waivers import waived
 
 START_AFTER = "safety_lint_start_after"
@@ -72,12 +72,21 @@ def find_dangers(revisions: Sequence[Revision], database: str) -> Iterator[Findi
             yield from rules_mysql.find_dangers(revision)
 
 
-def revisions(config: Config, paths: Iterable[Path] | None) -> tuple[list[Script], list[str]]:
+def revisions(
+    config: Config, paths: Iterable[Path] | None
+) -> tuple[list[RevisionScript], list[str]]:
     """The revisions to lint, oldest first (every one when ``paths`` is None, less those up
     to the start setting), and a report for each path that is not a revision."""
     scripts = ScriptDirectory.from_config(config)
-    everything = list(reversed(list(scripts.walk_revisions())))
     start = tools_option(config, START_AFTER)
+    found: list[RevisionScript] = []
+    if paths is not None and not start:
+        # The quick way, for pre-commit: only these files are read, not the whole history.
+        found, others = revision_files(scripts, paths)
+        if not others:
+            return found, []
+        paths = others  # outside the versions folder: looked for in the whole history
+    everything = list(reversed(list(scripts.walk_revisions())))
     skipped: set[str] = set()
     if start:
         try:
@@ -87,7 +96,9 @@ def revisions(config: Config, paths: Iterable[Path] | None) -> tuple[list[Script
                 f"alembic.ini, [migration_tools] {START_AFTER} = {start}: no such revision; "
                 "name the last revision the lint should skip (`alembic history` lists them)."
             ) from None
-    lintable = [script for script in everything if script.revision not in skipped]
+    lintable: list[RevisionScript] = [
+        script for script in everything if script.revision not in skipped
+    ]
     if paths is None:
         return lintable, []
     by_path = {Path(str(script.path)).resolve(): script for script in everything}
@@ -95,10 +106,33 @@ def revisions(config: Config, paths: Iterable[Path] | None) -> tuple[list[Script
     for path in paths:
         script = by_path.get(path.resolve())
         if script is None:
-            reports.append(
-                f"{path}: not a revision of this project (none of the files `alembic "
-                "history` lists), so it was not linted"
-            )
+            reports.append(not_a_revision(path))
         elif script.revision not in skipped:
             wanted.append(script)
-    return [script for script in lintable if script in wanted], reports
+    return found + [script for script in lintable if script in wanted], reports
+
+
+def revision_files(
+    scripts: ScriptDirectory, paths: Iterable[Path]
+) -> tuple[list[RevisionScript], list[Path]]:
+    """The revision files at ``paths`` in the versions folder, each read on its own, and
+    the paths that are not."""
+    folders = {Path(folder).resolve() for folder in scripts.version_locations or [scripts.versions]}
+    found: list[RevisionScript] = []
+    others = []
+    for path in paths:
+        revision = None
+        if path.suffix == ".py" and path.is_file() and path.resolve().parent in folders:
+            revision = RevisionFile.load(path)
+        if revision is None:
+            others.append(path)
+        else:
+            found.append(revision)
+    return found, others
+
+
+def not_a_revision(path: Path) -> str:
+    return (
+        f"{path}: not a revision of this project (none of the files `alembic history` "
+        "lists), so it was not linted"
+    )

@@ -15,16 +15,19 @@ instead: each batch operation as the ALTER statement it stands for.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Protocol
 
 from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import URL
 from sqlalchemy.engine.default import DefaultDialect
@@ -34,6 +37,41 @@ SQLITE_TABLE_COPY = "batch mode with dialect sqlite"
 # What a revision that reads the database says with no database: the placeholder
 # connection has no rows to give.
 NEEDS_A_DATABASE = ("MockConnection", "NoneType", "has no attribute 'fetch", "no attribute 'scalar")
+
+
+class RevisionScript(Protocol):
+    """A revision file, as Alembic's ``Script`` has it."""
+
+    @property
+    def revision(self) -> str: ...
+
+    @property
+    def module(self) -> ModuleType: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    """A revision file read on its own, without the rest of the history."""
+
+    revision: str
+    module: ModuleType
+    path: str
+
+    @classmethod
+    def load(cls, path: Path) -> RevisionFile | None:
+        """The revision at ``path``; None when it has no revision id or no upgrade()."""
+        spec = importlib.util.spec_from_file_location(f"revision_{path.stem}", path)
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        revision = getattr(module, "revision", None)
+        if not isinstance(revision, str) or not callable(getattr(module, "upgrade", None)):
+            return None
+        return cls(revision, module, str(path))
 
 
 @dataclass(frozen=True)
@@ -49,7 +87,7 @@ class Statement:
 class Revision:
     """A revision's upgrade(), rendered: its statements, or why it could not be."""
 
-    script: Script
+    script: RevisionScript
     statements: list[Statement] = field(default_factory=list)
     unrenderable: str | None = None  # the error, when it could not be rendered
     table_copies: bool = False  # SQLite: rendered generically, its batch copies the table
@@ -68,7 +106,7 @@ class Recorder:
         self.in_transaction = False
         self.revision_file = ""
 
-    def start(self, script: Script, *, transactional: bool) -> None:
+    def start(self, script: RevisionScript, *, transactional: bool) -> None:
         self.statements = []
         self.in_transaction = transactional
         self.revision_file = script.module.upgrade.__code__.co_filename
@@ -94,7 +132,7 @@ class Recorder:
         return frame.f_lineno if frame is not None else 0
 
 
-def render(config: Config, scripts: Iterable[Script], database: str) -> list[Revision]:
+def render(config: Config, scripts: Iterable[RevisionScript], database: str) -> list[Revision]:
     """The upgrade() of each of ``scripts`` rendered for ``database`` (sqlite, postgresql
     or mysql), in the order given."""
     recorder = Recorder()
@@ -125,7 +163,11 @@ def render(config: Config, scripts: Iterable[Script], database: str) -> list[Rev
 
 
 def run_upgrade(
-    migration_context: MigrationContext, recorder: Recorder, script: Script, *, transactional: bool
+    migration_context: MigrationContext,
+    recorder: Recorder,
+    script: RevisionScript,
+    *,
+    transactional: bool,
 ) -> Exception | None:
     """Run the upgrade() of ``script`` into ``recorder``; the error it raised, if any."""
     recorder.start(script, transactional=transactional)
