@@ -53,6 +53,10 @@ COPIES = [
         "a new character set",
     ),
 ]
+# Schema changes that a second run makes again without an error: a column restated.
+IDEMPOTENT = re.compile(
+    r"^ALTER TABLE [\w$.]+ (?:MODIFY|ALTER (?:COLUMN )?[\w$]+ (?:SET|DROP) DEFAULT)\b(?!.*,)"
+)
 FOREIGN_KEY_SAFE_WAY = (
     'check the rows with a query first, then add the key after op.execute("SET '
     'foreign_key_checks = 0"): InnoDB then adds it in place, without a copy'
@@ -86,7 +90,8 @@ def find_dangers(revision: Revision) -> Iterator[Finding]:
                     "applied, and running the revision again fails on it"
                 ),
             )
-        earlier_ddl = earlier_ddl or sql
+        if not IDEMPOTENT.match(sql):
+            earlier_ddl = earlier_ddl or sql
         if not parts.existing(sql):
             continue
         index = CREATE_INDEX.match(sql)
