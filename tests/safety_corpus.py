@@ -239,6 +239,7 @@ CASES: list[Case] = [
          verdicts(None, NOT_ONLINE, None)),
     Case("rebuild the table online", 'op.execute("ALTER TABLE orders FORCE")', verdicts(None, SAFE, None)),
     Case("change the engine", 'op.execute("ALTER TABLE orders ENGINE=Aria")', verdicts(None, NOT_ONLINE, None)),
+    Case("rebuild on the same engine", 'op.execute("ALTER TABLE orders ENGINE=InnoDB")', verdicts(None, SAFE, None)),
     Case("replace the primary key", 'op.execute("ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, user_id)")',
          verdicts(None, SAFE, None)),
 ]

@@ -43,7 +43,7 @@ COPIES = [
     (re.compile(r"^ALGORITHM\s*=?\s*COPY"), "table-copy", "ALGORITHM=COPY"),
     (re.compile(r"^LOCK\s*=?\s*(?:SHARED|EXCLUSIVE)"), "table-copy", "a LOCK stronger than NONE"),
     (
-        re.compile(r"^(?:ENGINE|ORDER BY|PARTITION BY|REMOVE PARTITIONING)\b"),
+        re.compile(r"^(?:ENGINE\s*=?\s*(?!INNODB\b)|ORDER BY|PARTITION BY|REMOVE PARTITIONING)"),
         "table-copy",
         "a new engine, order or partitioning",
     ),
@@ -99,9 +99,8 @@ def find_dangers(revision: Revision) -> Iterator[Finding]:
             yield copy_finding(parts, statement, sql, "a FULLTEXT or SPATIAL index")
         match = ALTER_TABLE.match(sql)
         actions = list(clauses(match[2])) if match else []
-        if "DROP PRIMARY KEY" in actions and not any(
-            a.startswith("ADD PRIMARY KEY") for a in actions
-        ):
+        new_key = any(action.startswith("ADD PRIMARY KEY") for action in actions)
+        if "DROP PRIMARY KEY" in actions and not new_key:
             yield copy_finding(parts, statement, sql, "the primary key dropped, and no new one")
         for clause in actions:
             for pattern, rule, what in COPIES:
