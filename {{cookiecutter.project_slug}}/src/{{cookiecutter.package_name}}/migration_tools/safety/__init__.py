@@ -67,9 +67,10 @@ def find_dangers(revisions: Sequence[Revision], database: str) -> Iterator[Findi
         yield from rules_postgresql.find_dangers(renderable)
         return
     for revision in renderable:
-        yield from rules.find_dangers(revision, database)
+        parts = rules.Parts(revision)
+        yield from rules.find_dangers(parts, database)
         if database == "mysql":
-            yield from rules_mysql.find_dangers(revision)
+            yield from rules_mysql.find_dangers(parts)
 
 
 def revisions(

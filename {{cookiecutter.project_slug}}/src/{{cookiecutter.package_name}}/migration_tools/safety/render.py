@@ -19,6 +19,7 @@ import importlib.util
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -28,7 +29,6 @@ from alembic.operations import Operations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import URL
 from sqlalchemy.engine.default import DefaultDialect
 
@@ -92,7 +92,7 @@ class Revision:
     unrenderable: str | None = None  # the error, when it could not be rendered
     table_copies: bool = False  # SQLite: rendered generically, its batch copies the table
 
-    @property
+    @cached_property
     def path(self) -> Path:
         return Path(str(self.script.path))
 
@@ -143,40 +143,39 @@ def render(config: Config, scripts: Iterable[RevisionScript], database: str) -> 
         dialect=URL.create(database).get_dialect()(),
         opts={**options, "transactional_ddl": transactional},
     )
-    generic = MigrationContext.configure(
-        dialect=DefaultDialect(), opts={**options, "transactional_ddl": True}
-    )
-    rendered = []
+    rendered = [Revision(script) for script in scripts]
     # The revisions see `context.is_offline_mode()` true, as under --sql.
     with EnvironmentContext(config, ScriptDirectory.from_config(config), as_sql=True):
-        for script in scripts:
-            revision = Revision(script)
-            error = run_upgrade(own, recorder, script, transactional=transactional)
-            if error is not None and database == "sqlite" and SQLITE_TABLE_COPY in str(error):
-                revision.table_copies = True
-                error = run_upgrade(generic, recorder, script, transactional=True)
-            if error is not None:
-                revision.unrenderable = explain(error)
-            revision.statements = recorder.statements
-            rendered.append(revision)
+        with Operations.context(own):
+            for revision in rendered:
+                run_upgrade(revision, recorder, transactional=transactional)
+        copies = [revision for revision in rendered if table_copy(revision, database)]
+        if copies:  # SQLite batch operations that copy a table, once more, generically
+            generic = MigrationContext.configure(
+                dialect=DefaultDialect(), opts={**options, "transactional_ddl": True}
+            )
+            with Operations.context(generic):
+                for revision in copies:
+                    revision.table_copies = True
+                    run_upgrade(revision, recorder, transactional=True)
     return rendered
 
 
-def run_upgrade(
-    migration_context: MigrationContext,
-    recorder: Recorder,
-    script: RevisionScript,
-    *,
-    transactional: bool,
-) -> Exception | None:
-    """Run the upgrade() of ``script`` into ``recorder``; the error it raised, if any."""
-    recorder.start(script, transactional=transactional)
-    with Operations.context(migration_context):
-        try:
-            script.module.upgrade()
-        except (Exception, CommandError) as error:
-            return error
-    return None
+def run_upgrade(revision: Revision, recorder: Recorder, *, transactional: bool) -> None:
+    """Run the upgrade() of ``revision`` into ``recorder``, and keep what it wrote, or why
+    it could not run."""
+    recorder.start(revision.script, transactional=transactional)
+    try:
+        revision.script.module.upgrade()
+        revision.unrenderable = None
+    except Exception as error:
+        revision.unrenderable = explain(error)
+    revision.statements = recorder.statements
+
+
+def table_copy(revision: Revision, database: str) -> bool:
+    """Whether SQLite's batch mode needed the live table to render ``revision``."""
+    return database == "sqlite" and SQLITE_TABLE_COPY in (revision.unrenderable or "")
 
 
 def explain(error: Exception) -> str:

@@ -90,9 +90,8 @@ class Parts:
         return finding(self.revision.path, rule, operation, line=statement.line, **advice)
 
 
-def find_dangers(revision: Revision, database: str) -> Iterator[Finding]:
-    """What breaks the running release in ``revision``: the rules every engine shares."""
-    parts = Parts(revision)
+def find_dangers(parts: Parts, database: str) -> Iterator[Finding]:
+    """What breaks the running release in a revision: the rules every engine shares."""
     for statement, sql in parts.statements:
         if not parts.existing(sql):
             continue

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 from ..timeouts import MYSQL_MAX_LOCK_WAIT
 from .findings import Finding
-from .render import Revision, Statement
+from .render import Statement
 from .rules import Parts
 from .sql import ALTER_TABLE, CREATE_INDEX, clauses, is_ddl, setting
 
@@ -67,8 +67,7 @@ COPY_SAFE_WAY = (
 )
 
 
-def find_dangers(revision: Revision) -> Iterator[Finding]:
-    parts = Parts(revision)
+def find_dangers(parts: Parts) -> Iterator[Finding]:
     earlier_ddl = None
     checks_foreign_keys = True
     for statement, sql in parts.statements:

@@ -41,6 +41,9 @@ def canonical(sql: str) -> str:
 def split_statements(sql: str) -> list[str]:
     """The statements of ``sql`` (what one ``op.execute`` was given), split at ``;``
     outside string literals and quotes."""
+    single = sql.rstrip().rstrip(";")
+    if ";" not in single:  # one statement: most of them
+        return [single] if COMMENT.sub("", single).strip() else []
     statements: list[str] = []
     current: list[str] = []
     quote = ""
