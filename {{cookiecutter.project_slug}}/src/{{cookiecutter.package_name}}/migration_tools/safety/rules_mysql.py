@@ -43,7 +43,7 @@ COPIES = [
     (re.compile(r"^ALGORITHM\s*=?\s*COPY"), "table-copy", "ALGORITHM=COPY"),
     (re.compile(r"^LOCK\s*=?\s*(?:SHARED|EXCLUSIVE)"), "table-copy", "a LOCK stronger than NONE"),
     (
-        re.compile(r"^(?:ENGINE\s*=?\s*(?!INNODB\b)|ORDER BY|PARTITION BY|REMOVE PARTITIONING)"),
+        re.compile(r"^(?:ENGINE(?!\s*=?\s*INNODB\b)|ORDER BY|PARTITION BY|REMOVE PARTITIONING)"),
         "table-copy",
         "a new engine, order or partitioning",
     ),
