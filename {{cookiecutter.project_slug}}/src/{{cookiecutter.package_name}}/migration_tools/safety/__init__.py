@@ -36,6 +36,7 @@ from .render import Revision, RevisionFile, RevisionScript, render
 from .waivers import waived
 
 START_AFTER = "safety_lint_start_after"
+DATABASES = ("sqlite", "postgresql", "mysql")
 
 
 def problems(paths: Iterable[Path] | None = None) -> list[str]:
@@ -44,6 +45,11 @@ def problems(paths: Iterable[Path] | None = None) -> list[str]:
     rendered, and per path that is not a revision the lint checks."""
     config = read_config()
     database = tools_option(config, "database", "sqlite") or "sqlite"
+    if database not in DATABASES:
+        raise SystemExit(
+            f"alembic.ini, [migration_tools] database = {database}: write one of "
+            f"{', '.join(DATABASES)}."
+        )
     scripts, reports = revisions(config, paths)
     rendered = render(config, scripts, database)
     findings_of: dict[Path, list[Finding]] = defaultdict(list)
