@@ -5,47 +5,141 @@ reads it) and says the safe way. docs/migrations.md, "Migrations on a live datab
     python -m <package>.migration_tools.safety              # every revision
     python -m <package>.migration_tools.safety FILE ...     # these revisions
 
-The tests run it on every revision, pre-commit on the revisions a commit changes. A finding
-is accepted only by a waiver in its revision that says why it is safe there (waivers.py).
+It reads the SQL each revision runs (render.py), for the project's own database: squawk
+and a few rules of its own on PostgreSQL (rules_postgresql.py), rules that know what
+MySQL and MariaDB do online on those (rules_mysql.py), and what breaks the running
+release on every engine (rules.py). The tests run it on every revision, pre-commit on the
+revisions a commit changes. A finding is accepted only by a waiver on its operation that
+says why it is safe there (waivers.py).
+
+A project that brings a history whose older revisions already ran in production starts
+the lint after the last of them, in alembic.ini::
+
+    [migration_tools]
+    safety_lint_start_after = 3f9c2a1b7d40
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from alembic.script import Script, ScriptDirectory
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from ..config import read_config, tools_option
-from . import rules, rules_postgresql
-from .findings import Finding
+from . import rules, rules_mysql, rules_postgresql
+from .findings import Finding, shown_path
+from .render import Revision, RevisionFile, RevisionScript, render
 from .waivers import waived
+
+START_AFTER = "safety_lint_start_after"
+DATABASES = ("sqlite", "postgresql", "mysql")
 
 
 def problems(paths: Iterable[Path] | None = None) -> list[str]:
     """What is unsafe in the revisions at ``paths`` (all revisions when None), one report
-    per finding no waiver accepts and per malformed waiver."""
-    scripts = revisions(paths)
-    # PostgreSQL's rules are squawk's; the other engines have the project's own.
-    database = tools_option(read_config(), "database", "sqlite")
-    find_dangers = rules_postgresql.find_dangers if database == "postgresql" else rules.find_dangers
+    per finding no waiver accepts, per malformed waiver, per revision that cannot be
+    rendered, and per path that is not a revision the lint checks."""
+    config = read_config()
+    database = tools_option(config, "database", "sqlite") or "sqlite"
+    if database not in DATABASES:
+        raise SystemExit(
+            f"alembic.ini, [migration_tools] database = {database}: write one of "
+            f"{', '.join(DATABASES)}."
+        )
+    scripts, reports = revisions(config, paths)
+    rendered = render(config, scripts, database)
     findings_of: dict[Path, list[Finding]] = defaultdict(list)
-    for found in find_dangers(scripts):
+    for found in find_dangers(rendered, database):
         findings_of[found.path].append(found)
-    reports = []
-    for script in scripts:
-        path = Path(str(script.path))
-        unwaived, waiver_problems = waived(path, findings_of[path])
+    for revision in rendered:
+        if revision.unrenderable is not None:
+            reports.append(
+                f"{shown_path(revision.path)}: cannot be rendered as SQL, so it was not "
+                f"linted: {revision.unrenderable}"
+            )
+            continue
+        unwaived, waiver_problems = waived(revision.path, findings_of[revision.path])
         reports += [found.report() for found in unwaived] + waiver_problems
     return reports
 
 
-def revisions(paths: Iterable[Path] | None) -> list[Script]:
-    """The revisions at ``paths``, oldest first; every revision when ``paths`` is None."""
-    scripts = ScriptDirectory.from_config(read_config())
+def find_dangers(revisions: Sequence[Revision], database: str) -> Iterator[Finding]:
+    renderable = [revision for revision in revisions if revision.unrenderable is None]
+    if database == "postgresql":
+        yield from rules_postgresql.find_dangers(renderable)
+        return
+    for revision in renderable:
+        parts = rules.Parts(revision)
+        yield from rules.find_dangers(parts, database)
+        if database == "mysql":
+            yield from rules_mysql.find_dangers(parts)
+
+
+def revisions(
+    config: Config, paths: Iterable[Path] | None
+) -> tuple[list[RevisionScript], list[str]]:
+    """The revisions to lint, oldest first (every one when ``paths`` is None, less those up
+    to the start setting), and a report for each path that is not a revision."""
+    scripts = ScriptDirectory.from_config(config)
+    start = tools_option(config, START_AFTER)
+    found: list[RevisionScript] = []
+    if paths is not None and not start:
+        # The quick way, for pre-commit: only these files are read, not the whole history.
+        found, others = revision_files(scripts, paths)
+        if not others:
+            return found, []
+        paths = others  # outside the versions folder: looked for in the whole history
     everything = list(reversed(list(scripts.walk_revisions())))
+    skipped: set[str] = set()
+    if start:
+        try:
+            skipped = {script.revision for script in scripts.iterate_revisions(start, "base")}
+        except CommandError:
+            raise SystemExit(
+                f"alembic.ini, [migration_tools] {START_AFTER} = {start}: no such revision; "
+                "name the last revision the lint should skip (`alembic history` lists them)."
+            ) from None
+    lintable: list[RevisionScript] = [
+        script for script in everything if script.revision not in skipped
+    ]
     if paths is None:
-        return everything
-    wanted = {path.resolve() for path in paths}
-    return [script for script in everything if Path(str(script.path)).resolve() in wanted]
+        return lintable, []
+    by_path = {Path(str(script.path)).resolve(): script for script in everything}
+    wanted, reports = [], []
+    for path in paths:
+        script = by_path.get(path.resolve())
+        if script is None:
+            reports.append(not_a_revision(path))
+        elif script.revision not in skipped:
+            wanted.append(script)
+    return found + [script for script in lintable if script in wanted], reports
+
+
+def revision_files(
+    scripts: ScriptDirectory, paths: Iterable[Path]
+) -> tuple[list[RevisionScript], list[Path]]:
+    """The revision files at ``paths`` in the versions folder, each read on its own, and
+    the paths that are not."""
+    folders = {Path(folder).resolve() for folder in scripts.version_locations or [scripts.versions]}
+    found: list[RevisionScript] = []
+    others = []
+    for path in paths:
+        revision = None
+        if path.suffix == ".py" and path.is_file() and path.resolve().parent in folders:
+            revision = RevisionFile.load(path)
+        if revision is None:
+            others.append(path)
+        else:
+            found.append(revision)
+    return found, others
+
+
+def not_a_revision(path: Path) -> str:
+    return (
+        f"{path}: not a revision of this project (none of the files `alembic history` "
+        "lists), so it was not linted"
+    )

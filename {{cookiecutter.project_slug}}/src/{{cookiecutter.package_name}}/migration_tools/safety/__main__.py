@@ -1,5 +1,6 @@
 """``python -m <package>.migration_tools.safety [REVISION_FILE ...]``: lint
-these revisions, or all of them; exit 1 when something is unsafe."""
+these revisions, or all of them; exit 1 when something is unsafe, or a file given is not
+a revision."""
 
 from __future__ import annotations
 

@@ -77,6 +77,35 @@ ADVICE = {
         "adding a foreign key scans the table while writes to both tables are blocked",
         NOT_VALID_THEN_VALIDATE,
     ),
+    "ban-truncate": (
+        "the release still running during the deploy loses every row of the table at once",
+        "delete rows in a data migration that names them, or keep the table until no "
+        "release uses it, then drop it with a waiver that says so",
+    ),
+    "multiple-ddl-statements": (
+        "MySQL commits each schema change at once: if a later one fails, the earlier ones "
+        "stay applied, and running the revision again fails on them",
+        "one schema change per revision (several changes to one table can be one ALTER "
+        "TABLE); or a waiver that says why a half-applied revision is fixed by hand",
+    ),
+    "lock-timeout-disabled": (
+        "a statement that waits for a lock with no limit stalls every query on the table "
+        "that arrives after it, for as long as it waits",
+        "keep the lock timeout (raise the statement timeout for a long step instead: "
+        "timeouts(statement=0))",
+    ),
+    "backfill-holds-ddl-lock": (
+        "the schema change before it in the same transaction holds its lock until the "
+        "transaction commits, through the whole backfill",
+        "run the backfill in its own transactions: in a later revision, or inside "
+        "op.get_context().autocommit_block(), in batches",
+    ),
+    "adding-serial-column": (
+        "every row gets a value from the sequence: the table is rewritten while reads and "
+        "writes wait",
+        "add the column nullable, fill it in batches from the sequence, then set its "
+        "default and NOT NULL",
+    ),
     "adding-not-nullable-field": (
         "SET NOT NULL scans the whole table while reads and writes are blocked",
         "add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it in its own transaction, then "
@@ -94,6 +123,7 @@ class Finding:
     operation: str
     why: str
     safe_way: str
+    line: int = 0  # the line of the revision whose call runs the operation (waivers.py)
 
     def report(self) -> str:
         return (
@@ -103,11 +133,14 @@ class Finding:
         )
 
 
-def finding(path: Path, rule: str, operation: str, why: str = "", safe_way: str = "") -> Finding:
-    """A finding of ``rule``, explained by ADVICE when it has the rule."""
-    known_why, known_safe_way = ADVICE.get(rule, (why, safe_way))
-    safe_way = known_safe_way or safe_way or f"see https://squawkhq.com/docs/{rule}"
-    return Finding(path, rule, one_line(operation), known_why or why, safe_way)
+def finding(
+    path: Path, rule: str, operation: str, why: str = "", safe_way: str = "", line: int = 0
+) -> Finding:
+    """A finding of ``rule``; ``why`` and ``safe_way`` when given, else those of ADVICE."""
+    known_why, known_safe_way = ADVICE.get(rule, ("", ""))
+    why = why or known_why
+    safe_way = safe_way or known_safe_way or f"see https://squawkhq.com/docs/{rule}"
+    return Finding(path, rule, one_line(operation), why, safe_way, line)
 
 
 def one_line(text: str, limit: int = 120) -> str:

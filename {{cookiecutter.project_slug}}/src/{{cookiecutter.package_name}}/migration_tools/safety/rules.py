@@ -1,121 +1,151 @@
-"""The safety rules for SQLite, MySQL and MariaDB, read from the operations in each
-revision's upgrade().
+"""The safety rules that read a revision's SQL on SQLite, MySQL and MariaDB.
 
-They flag what breaks a database in use: a required column the running release does not
-fill, and a column or table dropped, renamed or retyped while that release still uses it.
-(PostgreSQL projects hand each revision's SQL to squawk instead, which has more rules.)
+What breaks the release still running during a deploy, on every engine: a column or table
+dropped or renamed, a required column it does not fill, a column made NOT NULL, a type
+changed under it. On MySQL and MariaDB, rules_mysql.py adds what blocks writes while the
+table is copied. (PostgreSQL hands the SQL to squawk, rules_postgresql.py.)
 """
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from alembic.script import Script
+from sqlalchemy.types import TypeEngine
 
+from . import type_changes
 from .findings import Finding, finding
+from .render import Revision, Statement
+from .source import column_change
+from .sql import ALTER_TABLE, altered_table, canonical, clauses, created_table, split_statements
 
-# op.<name>(...) and batch_op.<name>(...) calls, and the rule each one breaks.
-RULE_OF_CALL = {
-    "drop_column": "ban-drop-column",
-    "drop_table": "ban-drop-table",
-    "rename_table": "renaming-table",
+# What ADD and DROP name in an ALTER TABLE when it is not a column.
+NOT_A_COLUMN = (
+    r"(?!INDEX\b|KEY\b|UNIQUE\b|FOREIGN\b|PRIMARY\b|CONSTRAINT\b|CHECK\b|PARTITION\b"
+    r"|DEFAULT\b|FULLTEXT\b|SPATIAL\b)"
+)
+DROP_COLUMN = re.compile(rf"^DROP (?:COLUMN )?{NOT_A_COLUMN}")
+RENAME_COLUMN = re.compile(
+    r"^RENAME (?:COLUMN )?(?!TO\b|AS\b|INDEX\b|KEY\b|CONSTRAINT\b)[\w$]+ TO [\w$]+"
+)
+CHANGE_COLUMN = re.compile(r"^CHANGE (?:COLUMN )?([\w$]+) ([\w$]+)")
+RENAME_TABLE = re.compile(r"^RENAME (?:TO |AS )?(?!INDEX\b|KEY\b|COLUMN\b|CONSTRAINT\b)[\w$.]+$")
+ADD_COLUMN = re.compile(rf"^ADD (?:COLUMN )?{NOT_A_COLUMN}")
+SET_NOT_NULL = re.compile(r"^ALTER (?:COLUMN )?[\w$]+ SET NOT NULL")
+NEW_TYPE = re.compile(
+    r"^(?:ALTER (?:COLUMN )?([\w$]+) (?:SET DATA )?TYPE |MODIFY (?:COLUMN )?([\w$]+)|CHANGE )"
+)
+# A NOT NULL column the rows already there get a value for.
+FILLED = re.compile(r"\bDEFAULT\b|\bAUTO_INCREMENT\b|\bGENERATED\b|\bAS \(|\bIDENTITY\b|SERIAL\b")
+
+# Whether a type change leaves the table and its values as they are, by engine.
+TYPE_CHANGE_IS_SAFE: dict[str, Callable[[TypeEngine[Any], TypeEngine[Any]], bool]] = {
+    "mysql": type_changes.online_on_mysql,
+    "sqlite": type_changes.keeps_values_on_sqlite,
+    "postgresql": type_changes.rewrites_nothing_on_postgresql,
 }
-# The same, written as SQL in op.execute("...").
-RULE_OF_SQL = {
-    re.compile(r"\bDROP\s+COLUMN\b", re.IGNORECASE): "ban-drop-column",
-    re.compile(r"\bDROP\s+TABLE\b", re.IGNORECASE): "ban-drop-table",
-    re.compile(r"\bRENAME\s+COLUMN\b", re.IGNORECASE): "renaming-column",
-    re.compile(r"\bRENAME\s+(TABLE|TO)\b", re.IGNORECASE): "renaming-table",
+
+
+NOT_NULL_ADVICE = {
+    "why": (
+        "a row with NULL makes the change fail, and every insert of the release still "
+        "running that leaves the column out fails from then on"
+    ),
+    "safe_way": (
+        "first release code that always writes the column, fill the NULLs, then make it "
+        "NOT NULL, with a waiver that says so"
+    ),
+}
+SQLITE_TYPE_ADVICE = {
+    "why": (
+        "SQLite converts the values already stored to the new type's affinity, and the "
+        "release still running reads them in the new form"
+    ),
 }
 
 
-def find_dangers(scripts: Sequence[Script]) -> Iterator[Finding]:
-    """The dangerous operations in the upgrade() of each of ``scripts``."""
-    for script in scripts:
-        path = Path(str(script.path))
-        source = path.read_text(encoding="utf-8")
-        upgrade = next(
-            (
-                node
-                for node in ast.parse(source).body
-                if isinstance(node, ast.FunctionDef) and node.name == "upgrade"
-            ),
-            None,
-        )
-        if upgrade is None:
+class Parts:
+    """A revision's statements, each split and in canonical form, with the tables the
+    revision creates (what happens to a table that no one uses yet is no danger)."""
+
+    def __init__(self, revision: Revision) -> None:
+        self.revision = revision
+        self.statements: list[tuple[Statement, str]] = []
+        self.text: dict[str, str] = {}  # each canonical statement as the revision wrote it
+        for statement in revision.statements:
+            for part in split_statements(statement.sql):
+                sql = canonical(part)
+                self.statements.append((statement, sql))
+                self.text.setdefault(sql, part.strip())
+        self.created = {table for _, sql in self.statements if (table := created_table(sql))}
+
+    def existing(self, sql: str) -> bool:
+        """Whether ``sql`` changes a table that existed before this revision."""
+        table = altered_table(sql)
+        return table is not None and table not in self.created
+
+    def finding(self, statement: Statement, rule: str, sql: str, **advice: str) -> Finding:
+        operation = self.text.get(sql, sql)
+        return finding(self.revision.path, rule, operation, line=statement.line, **advice)
+
+
+def find_dangers(parts: Parts, database: str) -> Iterator[Finding]:
+    """What breaks the running release in a revision: the rules every engine shares."""
+    for statement, sql in parts.statements:
+        if not parts.existing(sql):
             continue
-        created = tables_created(upgrade)
-        for call in sorted(calls(upgrade), key=lambda call: (call.lineno, call.col_offset)):
-            for rule in rules_broken(call, created):
-                yield finding(path, rule, ast.get_source_segment(source, call) or "")
+        if sql.startswith(("DROP TABLE", "TRUNCATE")):
+            yield parts.finding(
+                statement, "ban-drop-table" if sql.startswith("DROP") else "ban-truncate", sql
+            )
+        elif sql.startswith("RENAME TABLE"):
+            yield parts.finding(statement, "renaming-table", sql)
+        match = ALTER_TABLE.match(sql)
+        if match:
+            for clause in clauses(match[2]):
+                yield from clause_dangers(parts, statement, sql, clause, database)
 
 
-def calls(function: ast.FunctionDef) -> Iterator[ast.Call]:
-    return (node for node in ast.walk(function) if isinstance(node, ast.Call))
+def clause_dangers(
+    parts: Parts, statement: Statement, sql: str, clause: str, database: str
+) -> Iterator[Finding]:
+    if DROP_COLUMN.match(clause):
+        yield parts.finding(statement, "ban-drop-column", sql)
+    elif RENAME_COLUMN.match(clause) or (
+        (change := CHANGE_COLUMN.match(clause)) and change[1] != change[2]
+    ):
+        yield parts.finding(statement, "renaming-column", sql)
+    elif RENAME_TABLE.match(clause):
+        yield parts.finding(statement, "renaming-table", sql)
+    elif ADD_COLUMN.match(clause):
+        if " NOT NULL" in clause and not FILLED.search(clause):
+            yield parts.finding(statement, "adding-required-field", sql)
+    elif SET_NOT_NULL.match(clause):
+        yield parts.finding(statement, "adding-not-nullable-field", sql, **NOT_NULL_ADVICE)
+    elif NEW_TYPE.match(clause):
+        yield from column_dangers(parts, statement, sql, clause, database)
 
 
-def name_of(call: ast.Call) -> str:
-    """``drop_column`` for ``op.drop_column(...)`` and ``batch_op.drop_column(...)``."""
-    function = call.func
-    if isinstance(function, ast.Attribute):
-        return function.attr
-    return function.id if isinstance(function, ast.Name) else ""
-
-
-def keywords_of(call: ast.Call) -> dict[str, ast.expr]:
-    """The keyword arguments of ``call``, by name."""
-    return {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
-
-
-def tables_created(function: ast.FunctionDef) -> set[str]:
-    """Tables this upgrade() creates: a required column added to one of them is no danger."""
-    return {
-        call.args[0].value
-        for call in calls(function)
-        if name_of(call) == "create_table"
-        and call.args
-        and isinstance(call.args[0], ast.Constant)
-        and isinstance(call.args[0].value, str)
-    }
-
-
-def rules_broken(call: ast.Call, created: set[str]) -> Iterator[str]:
-    name = name_of(call)
-    keywords = keywords_of(call)
-    if name in RULE_OF_CALL:
-        yield RULE_OF_CALL[name]
-    elif name == "alter_column":
-        if "new_column_name" in keywords:
-            yield "renaming-column"
-        if "type_" in keywords:
-            yield "changing-column-type"
-    elif name == "add_column":
-        table = call.args[0] if len(call.args) == 2 else None  # batch_op.add_column(column)
-        new_table = isinstance(table, ast.Constant) and table.value in created
-        columns = [arg for arg in call.args if isinstance(arg, ast.Call)]
-        if not new_table and any(is_required(column) for column in columns):
-            yield "adding-required-field"
-    elif name == "execute":
-        sql = " ".join(
-            arg.value
-            for arg in ast.walk(call)
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-        )
-        yield from (rule for pattern, rule in RULE_OF_SQL.items() if pattern.search(sql))
-
-
-def is_required(column: ast.Call) -> bool:
-    """Whether ``sa.Column(...)`` is NOT NULL without a server default."""
-    keywords = keywords_of(column)
-    not_null = is_constant(keywords.get("nullable"), False) or (
-        "nullable" not in keywords and is_constant(keywords.get("primary_key"), True)
+def column_dangers(
+    parts: Parts, statement: Statement, sql: str, clause: str, database: str
+) -> Iterator[Finding]:
+    """A column changed in place: its type, and on MySQL (where MODIFY restates the whole
+    column) its nullability, compared with what the operation says it was."""
+    names = NEW_TYPE.match(clause)
+    column = (names[1] or names[2] or "") if names else ""
+    change = column_change(
+        parts.revision.path, parts.revision.script.module, statement.line, column
     )
-    default = keywords.get("server_default")
-    return not_null and (default is None or is_constant(default, None))
-
-
-def is_constant(node: ast.expr | None, value: object) -> bool:
-    return isinstance(node, ast.Constant) and node.value is value
+    if change is None:  # SQL written by hand: what the column was is not known
+        yield parts.finding(statement, "changing-column-type", sql)
+        return
+    if database == "mysql" and change.new_nullable is False and change.old_nullable is not False:
+        yield parts.finding(statement, "adding-not-nullable-field", sql, **NOT_NULL_ADVICE)
+    if change.new_type is None:
+        return
+    if change.old_type is None or not TYPE_CHANGE_IS_SAFE[database](
+        change.old_type, change.new_type
+    ):
+        advice = SQLITE_TYPE_ADVICE if database == "sqlite" else {}
+        yield parts.finding(statement, "changing-column-type", sql, **advice)
