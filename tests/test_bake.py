@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cookiecutter.generate import is_copy_only_path
 from helpers import TEMPLATE
 
 ANSWER_SETS = {
@@ -77,6 +79,16 @@ def test_text_files_end_with_one_newline_and_use_lf(cookies: Any) -> None:
         data = path.read_bytes()
         assert b"\r" not in data, path
         assert data == b"" or (data.endswith(b"\n") and not data.endswith(b"\n\n")), path
+
+
+def test_files_with_a_syntax_of_their_own_are_copied_without_rendering() -> None:
+    """Cookiecutter matches _copy_without_render against paths inside the project template:
+    Alembic's Mako template, and the migration tooling, which must hold no Jinja at all."""
+    context = {"cookiecutter": json.loads((TEMPLATE / "cookiecutter.json").read_text())}
+    package = "src/{{cookiecutter.package_name}}"
+    assert is_copy_only_path(f"{package}/migrations/script.py.mako", context)
+    assert is_copy_only_path(f"{package}/migration_tools", context)
+    assert not is_copy_only_path(f"{package}/migrations/env.py", context)
 
 
 def test_mako_template_arrives_byte_for_byte(cookies: Any) -> None:
