@@ -56,6 +56,19 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_column("email")
 """
+# What the safety lint needs to know of a revision and of the previous release.
+ASK_LIKE_THE_LINT = """
+from alembic.script import ScriptDirectory
+from {package}.migration_tools.config import read_config
+from {package}.migration_tools.phases import is_contract_step
+from {package}.migration_tools.previous_release import previous_release_tables
+
+release = previous_release_tables()
+print(release.release, release.maps("users", "nickname"), release.maps("users", "age"))
+print(",".join(sorted(release.revisions)))
+scripts = {{s.doc: s for s in ScriptDirectory.from_config(read_config()).walk_revisions()}}
+print(is_contract_step(scripts["drop nickname"]), is_contract_step(scripts["add_age"]))
+"""
 NAME_COLUMN = "    name: Mapped[str] = mapped_column(String(50))\n"
 
 
@@ -131,6 +144,9 @@ def test_previous_release_check_and_two_phase_deploy(
 
         status, output = check_previous_release()
         assert (status, output) == (0, "v1.0 works on the schema make db-expand leaves.\n")
+        if database == "sqlite":  # what the safety lint can ask (the same on every engine)
+            asked = project.run("python", "-c", ASK_LIKE_THE_LINT.format(package=project.package)).stdout
+            assert asked.split() == ["v1.0", "True", "False", ",".join(sorted([FIRST, nickname.id])), "True", "False"], asked
 
         # The newcomer's way: the drop before the deploy, the age required with no default.
         edit(drop_file, 'phase: str = "contract"', 'phase: str = "expand"')

@@ -80,10 +80,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ReleaseTables:
-    """The tables and columns a release maps."""
+    """The tables and columns a release maps, and the revisions it has."""
 
     release: str
     tables: dict[str, frozenset[str]]
+    revisions: frozenset[str]
 
     def maps(self, table: str, column: str | None = None) -> bool:
         """Whether the release uses ``table`` (or that column of it)."""
@@ -101,9 +102,15 @@ def check_previous_release(server: URL | None = None, ref: str | None = None) ->
             return Outcome(skipped=exported)
         release, source = exported
         outcome = Outcome(release.name)
-        applied = released_heads(scripts, source, release, outcome)
-        if outcome.problems:
+        released, lacking = released_revisions(scripts, source)
+        if lacking:
+            outcome.problems.append(
+                f"{release.name} has revisions this history lacks ({', '.join(lacking)}): a "
+                "database it migrated is at a revision this code cannot find; put them back, "
+                "or compare with another release (REF=...)"
+            )
             return outcome
+        applied = newest(released, scripts)
         plan = expand_plan(scripts, applied)
         server = blocking(server or default_server(config, scripts))
         # The release's models are imported while the migrations run.
@@ -125,14 +132,16 @@ def previous_release_tables(ref: str | None = None) -> ReleaseTables | None:
     """The tables and columns the previous release (``ref``, or the default) maps; None
     when there is no previous release."""
     config = read_config()
-    with exported_release(config, ScriptDirectory.from_config(config), ref) as exported:
+    scripts = ScriptDirectory.from_config(config)
+    with exported_release(config, scripts, ref) as exported:
         if isinstance(exported, str):
             return None
         release, source = exported
         with released_models(config, source, release) as compare_with:
             answer = compare_with(None)
+        revisions, _ = released_revisions(scripts, source)
     tables = {name: frozenset(columns) for name, columns in answer["tables"].items()}
-    return ReleaseTables(release.name, tables)
+    return ReleaseTables(release.name, tables, frozenset(revisions))
 
 
 @contextmanager
@@ -201,26 +210,23 @@ def export(root: Path, release: Release, scripts: ScriptDirectory, folder: Path)
     return folder / prefix / "src"
 
 
-def released_heads(
-    scripts: ScriptDirectory, source: Path, release: Release, outcome: Outcome
-) -> list[str]:
-    """The newest revisions of ``release`` (its files under ``source``), found in today's
-    history; a revision today's history lacks is a problem of ``outcome``."""
+def released_revisions(scripts: ScriptDirectory, source: Path) -> tuple[set[str], list[str]]:
+    """The revisions of the release whose ``src/`` is ``source``, as today's history names
+    them, and the file names of those today's history lacks."""
     root = alembic_ini().parent.resolve()
     versions = source.parent / Path(scripts.versions).resolve().relative_to(root)
     files = {path.name for path in versions.glob("*.py") if not path.name.startswith("_")}
     by_file = {Path(str(script.path)).name: script for script in scripts.walk_revisions()}
-    lacking = sorted(files - by_file.keys())
-    if lacking:
-        outcome.problems.append(
-            f"{release.name} has revisions this history lacks ({', '.join(lacking)}): a "
-            "database it migrated is at a revision this code cannot find; put them back, or "
-            "compare with another release (REF=...)"
-        )
-    released = {by_file[name].revision for name in files & by_file.keys()}
-    parents = {script.revision: parents_of(script, scripts) for script in by_file.values()}
-    older = {p for revision in released for p in ancestors(parents[revision], parents)}
-    return sorted(released - older)
+    return {by_file[name].revision for name in files & by_file.keys()}, sorted(
+        files - by_file.keys()
+    )
+
+
+def newest(revisions: set[str], scripts: ScriptDirectory) -> list[str]:
+    """The revisions of ``revisions`` that no other one of them follows."""
+    parents = {script.revision: parents_of(script, scripts) for script in scripts.walk_revisions()}
+    older = {parent for revision in revisions for parent in ancestors(parents[revision], parents)}
+    return sorted(revisions - older)
 
 
 def default_server(config: Config, scripts: ScriptDirectory) -> URL:
@@ -235,7 +241,13 @@ def default_server(config: Config, scripts: ScriptDirectory) -> URL:
     if tools_option(config, "database", "sqlite") == "sqlite":
         return make_url("sqlite://")
     # The server of the project's default URL, as env.py connects to it.
-    url: URL = through_env(config, scripts, connected_url)
+    try:
+        url: URL = through_env(config, scripts, connected_url)
+    except CommandError as error:
+        raise CommandError(
+            f"{error}\nThe previous-release check makes a throw-away database on the server "
+            "of DATABASE_URL, or of TEST_DATABASE_URL when it is set."
+        ) from None
     return url
 
 
