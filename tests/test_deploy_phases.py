@@ -46,6 +46,13 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_column("age")
 """
+NARROW_NAME = (
+    'batch.alter_column("name", type_=sa.String(20), existing_type=sa.String(50), existing_nullable=False)'
+)
+AGE_NEWCOMER = AGE.replace(', server_default="0"))', f"))\n        {NARROW_NAME}")
+AGE_WIDENING = AGE_NEWCOMER.replace("nullable=False))", 'nullable=False, server_default="0"))').replace(
+    "sa.String(20)", "sa.String(80)"
+)
 EMAIL = """
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
@@ -137,7 +144,8 @@ def test_previous_release_check_and_two_phase_deploy(
         alembic("revision", "--autogenerate", "-m", "drop nickname")
         (drop_file,) = versions.glob("*_drop_nickname.py")
         assert '\nphase: str = "contract"\n' in drop_file.read_text()
-        drop = Revision(re.search(r'^revision: str = "(\w+)"', drop_file.read_text(), re.M)[1], drop_file.name)
+        drop_id = re.search(r'^revision: str = "(\w+)"', drop_file.read_text(), re.MULTILINE)
+        drop = Revision(drop_id[1], drop_file.name)
         email = add_revision(project, drop.id, EMAIL, number=4, slug="add_email")
         write_head_file(project, email)
         add_to_model(project, "    email: Mapped[str | None] = mapped_column(String(120))\n")
@@ -146,24 +154,26 @@ def test_previous_release_check_and_two_phase_deploy(
         assert (status, output) == (0, "v1.0 works on the schema make db-expand leaves.\n")
         if database == "sqlite":  # what the safety lint can ask (the same on every engine)
             asked = project.run("python", "-c", ASK_LIKE_THE_LINT.format(package=project.package)).stdout
-            assert asked.split() == ["v1.0", "True", "False", ",".join(sorted([FIRST, nickname.id])), "True", "False"], asked
+            released = ",".join(sorted([FIRST, nickname.id]))
+            assert asked.split() == ["v1.0", "True", "False", released, "True", "False"], asked
 
-        # The newcomer's way: the drop before the deploy, the age required with no default.
+        # The newcomer's way: the drop before the deploy, the age required with no default,
+        # and users.name narrowed on the way.
         edit(drop_file, 'phase: str = "contract"', 'phase: str = "expand"')
-        edit(versions / age.file, ', server_default="0"))', "))")
+        edit(versions / age.file, AGE, AGE_NEWCOMER)
         status, output = check_previous_release()
         assert status == 1, output
-        lines = output.splitlines()
-        assert len(lines) == 2, output
-        assert any(line.startswith("users.nickname: v1.0 uses this column, but it is gone") for line in lines), output
-        assert any(
-            line.startswith("users.age: NOT NULL without a server default, and v1.0 does not know") for line in lines
-        ), output
-        # With a server default, v1.0's inserts work: only the drop is left.
-        edit(versions / age.file, "nullable=False))", 'nullable=False, server_default="0"))')
+        lines = sorted(output.splitlines())
+        assert len(lines) == 3, output
+        assert lines[0].startswith("users.age: NOT NULL without a server default, and v1.0 does not know"), output
+        assert lines[1].startswith("users.name: VARCHAR(50) in v1.0, VARCHAR(20) before the new code is live"), output
+        assert lines[2].startswith("users.nickname: v1.0 uses this column, but it is gone"), output
+        # With a server default, v1.0's inserts work, and a wider type takes what it writes.
+        edit(versions / age.file, AGE_NEWCOMER, AGE_WIDENING)
         status, output = check_previous_release()
         assert status == 1 and output.startswith("users.nickname: v1.0 uses this column"), output
         assert len(output.splitlines()) == 1, output
+        edit(versions / age.file, AGE_WIDENING, AGE)
         edit(drop_file, 'phase: str = "expand"', 'phase: str = "contract"')
 
         # The deploy, on a database at v1.0: the age before the new code ships, the rest after.

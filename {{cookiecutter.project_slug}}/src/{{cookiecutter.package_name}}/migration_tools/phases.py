@@ -167,7 +167,6 @@ def in_upgrade_order(scripts: list[Script], parents: dict[str, frozenset[str]]) 
 
 def database_heads(config: Config, scripts: ScriptDirectory) -> tuple[str, ...]:
     """The revisions the database is at, read through env.py (its options apply)."""
-
     return through_env(config, scripts, MigrationContext.get_current_heads)
 
 
@@ -207,9 +206,9 @@ def mark_contract_step(migration_context: MigrationContext, script: ops.Migratio
     """For env.py's ``process_revision_directives``: a revision that autogenerate writes
     and that only drops (tables, columns, indexes, constraints) is a contract step."""
     upgrades = [op for operations in script.upgrade_ops_list for op in leaves(operations)]
-    if upgrades and all(isinstance(op, DROPS) for op in upgrades):
-        # script.py.mako writes the phase line from this template argument.
-        migration_context.opts["template_args"]["phase"] = CONTRACT
+    template_args = migration_context.opts.get("template_args")
+    if template_args is not None and upgrades and all(isinstance(op, DROPS) for op in upgrades):
+        template_args["phase"] = CONTRACT  # script.py.mako writes the phase line from it
 
 
 def leaves(container: ops.OpContainer) -> list[ops.MigrateOperation]:
@@ -222,7 +221,7 @@ def leaves(container: ops.OpContainer) -> list[ops.MigrateOperation]:
 
 def main(arguments: list[str]) -> int:
     if arguments != ["expand"]:
-        print(f"usage: python -m {__name__} expand", file=sys.stderr)
+        print("usage: python -m <package>.migration_tools.phases expand", file=sys.stderr)
         return 2
     config = read_config()
     try:

@@ -123,7 +123,11 @@ def check_previous_release(server: URL | None = None, ref: str | None = None) ->
             except CommandError as error:
                 outcome.problems.append(f"The migrations fail before the deploy: {error}")
                 return outcome
-            answer = compare_with(url)
+            try:
+                answer = compare_with(url)
+            except CommandError as error:  # that release's models cannot be imported
+                outcome.problems.append(str(error))
+                return outcome
         outcome.problems += [problem_line(found, release.name) for found in answer["breaks"]]
     return outcome
 
@@ -217,9 +221,8 @@ def released_revisions(scripts: ScriptDirectory, source: Path) -> tuple[set[str]
     versions = source.parent / Path(scripts.versions).resolve().relative_to(root)
     files = {path.name for path in versions.glob("*.py") if not path.name.startswith("_")}
     by_file = {Path(str(script.path)).name: script for script in scripts.walk_revisions()}
-    return {by_file[name].revision for name in files & by_file.keys()}, sorted(
-        files - by_file.keys()
-    )
+    released = {by_file[name].revision for name in files & by_file.keys()}
+    return released, sorted(files - by_file.keys())
 
 
 def newest(revisions: set[str], scripts: ScriptDirectory) -> list[str]:
@@ -302,7 +305,8 @@ def released_models(
         if process.returncode != 0:
             reason = (stderr.strip().splitlines() or ["no output"])[-1]
             raise CommandError(f"The models of {release.name} cannot be imported: {reason}")
-        answer: dict[str, Any] = json.loads(stdout)
+        # The last line: what the release's own code prints on import comes before it.
+        answer: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
         return answer
 
     try:
@@ -345,7 +349,10 @@ def main(arguments: list[str]) -> int:
     if arguments[:1] == ["--ref"] and len(arguments) == 2:
         ref = arguments[1]
     elif arguments:
-        print(f"usage: python -m {__name__} [--ref <tag, branch or commit>]", file=sys.stderr)
+        print(
+            "usage: python -m <package>.migration_tools.previous_release [--ref REF]",
+            file=sys.stderr,
+        )
         return 2
     try:
         outcome = check_previous_release(ref=ref)

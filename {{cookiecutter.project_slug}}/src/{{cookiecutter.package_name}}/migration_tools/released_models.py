@@ -34,7 +34,7 @@ def main(metadata_path: str, source: str) -> int:
     try:
         metadata = imported_metadata(metadata_path, Path(source))
     except Exception as error:  # the release's own code failed: say how, in one line
-        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        print(f"{type(error).__name__}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     request = json.load(sys.stdin)  # sent once the database is ready
     answer: dict[str, Any] = {
