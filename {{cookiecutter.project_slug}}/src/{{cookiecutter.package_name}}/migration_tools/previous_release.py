@@ -25,6 +25,7 @@ a git repository, or with neither, there is nothing to compare with, and the che
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -44,7 +45,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import URL, create_engine, make_url
+from sqlalchemy import URL, MetaData, create_engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .checks.databases import BLOCKING_DRIVERS, empty_database
@@ -146,6 +147,20 @@ def previous_release_tables(ref: str | None = None) -> ReleaseTables | None:
         revisions, _ = released_revisions(scripts, source)
     tables = {name: frozenset(columns) for name, columns in answer["tables"].items()}
     return ReleaseTables(release.name, tables, frozenset(revisions))
+
+
+def current_model_tables() -> dict[str, frozenset[str]]:
+    """The tables and columns today's models map (``metadata`` in alembic.ini), imported
+    here: what the new code uses once it is live."""
+    config = read_config()
+    spec = tools_option(config, "metadata", DEFAULT_METADATA) or DEFAULT_METADATA
+    module_name, _, path = spec.partition(":")
+    found: Any = importlib.import_module(module_name)
+    for attribute in path.split(".") if path else []:
+        found = getattr(found, attribute)
+    if not isinstance(found, MetaData):
+        raise CommandError(f"metadata = {spec} in alembic.ini names a {type(found).__name__}")
+    return {name: frozenset(c.name for c in table.columns) for name, table in found.tables.items()}
 
 
 @contextmanager
