@@ -36,7 +36,10 @@ def other_python() -> Path | None:
             return version / "bin" / "python"
     return None
 
-TARGETS = ["install", "db-upgrade", "db-downgrade", "revision", "test", "lint"]
+TARGETS = [
+    "install", "db-upgrade", "db-expand", "db-contract", "db-downgrade", "revision",
+    "check-previous-release", "test", "lint",
+]
 
 
 def test_make_help_lists_every_alias(cookies: Any) -> None:

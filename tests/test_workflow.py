@@ -20,6 +20,9 @@ def test_workflow_runs_lint_types_and_tests(cookies: Any, database: str) -> None
     test_job = workflow["jobs"]["test"]
     assert test_job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13", "3.14"]
     assert "uv run pytest" in [step.get("run") for step in test_job["steps"]]
+    # The previous-release check (a baked test) needs the tags and the main branch.
+    checkout = next(step for step in test_job["steps"] if step.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
     services = test_job.get("services", {})
     if database == "sqlite":
         assert services == {}

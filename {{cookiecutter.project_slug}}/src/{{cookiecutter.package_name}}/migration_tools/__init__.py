@@ -8,6 +8,9 @@ Alembic runs ``migrations/env.py``; env.py and the tests call on what is here:
 * ``messages``: the usual mistakes told in one line;
 * ``head_file``: ``migrations/head.txt``, which makes parallel revisions a git conflict;
 * ``autogenerate`` and ``naming``: what autogenerate writes, and how constraints are named;
+* ``phases``: the two phases of a deploy (``make db-expand``, then ``make db-contract``);
+* ``previous_release`` (with ``released_models``): the release in production still works
+  on the schema a deploy's first phase leaves;
 * ``safety``: the migration safety lint;
 * ``checks``: the machinery of the migration tests in ``tests/test_migrations.py``.
 

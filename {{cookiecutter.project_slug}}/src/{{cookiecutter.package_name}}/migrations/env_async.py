@@ -48,6 +48,7 @@ from {{ cookiecutter.package_name }}.migration_tools.messages import (
     check_models_imported,
     explained_errors,
 )
+from {{ cookiecutter.package_name }}.migration_tools.phases import mark_contract_step
 from {{ cookiecutter.package_name }}.migration_tools.server_defaults import (
     server_defaults_differ,
 )
@@ -79,6 +80,8 @@ def process_revision_directives(
         return
     for operations in (*script.upgrade_ops_list, *script.downgrade_ops_list):
         drop_indexes_with_their_tables(operations)
+    # A revision that only drops waits until the new code is live: a contract step.
+    mark_contract_step(migration_context, script)
 
 
 def run_migrations_offline() -> None:

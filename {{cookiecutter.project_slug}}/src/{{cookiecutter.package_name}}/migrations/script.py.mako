@@ -10,6 +10,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
+# When a deploy runs this revision: "expand", before the new code ships (make db-expand);
+# "contract", once that code is live (make db-contract), for a drop or a rename the release
+# it replaces would notice. docs/migrations.md, "Two phases of a deploy".
+phase: str = ${repr(context.get("phase", "expand"))}
+
 revision: str = ${repr(up_revision)}
 down_revision: str | Sequence[str] | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}

@@ -1,0 +1,23 @@
+"""The release in production keeps working while a deploy runs: the schema that the
+deploy's first phase leaves (make db-expand) still has what that release reads and writes.
+
+The previous release is the newest git tag, or where this branch left main
+(migration_tools/previous_release.py; docs/migrations.md, "Two phases of a deploy").
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import URL
+
+from {{ cookiecutter.package_name }}.migration_tools.previous_release import (
+    check_previous_release,
+)
+
+
+def test_previous_release_works_during_the_deploy(test_server: URL) -> None:
+    outcome = check_previous_release(server=test_server)
+    if outcome.skipped:
+        pytest.skip(f"No previous release to compare with: {outcome.skipped}.")
+    if outcome.problems:
+        pytest.fail("\n".join(outcome.problems), pytrace=False)
