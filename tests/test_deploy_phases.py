@@ -156,6 +156,9 @@ def test_previous_release_check_and_two_phase_deploy(
 
         status, output = check_previous_release()
         assert (status, output) == (0, "v1.0 works on the schema make db-expand leaves.\n")
+        # A contract step that drops what the new code no longer maps needs no waiver.
+        lint = project.run("python", "-m", f"{project.package}.migration_tools.safety", check=False)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
         if database == "sqlite":  # what the safety lint can ask (the same on every engine)
             asked = project.run("python", "-c", ASK_LIKE_THE_LINT.format(package=project.package)).stdout
             released = ",".join(sorted([FIRST, nickname.id]))
@@ -164,6 +167,9 @@ def test_previous_release_check_and_two_phase_deploy(
         # The newcomer's way: the drop before the deploy, the age required with no default,
         # and users.name narrowed on the way.
         edit(drop_file, 'phase: str = "contract"', 'phase: str = "expand"')
+        lint = project.run("python", "-m", f"{project.package}.migration_tools.safety", check=False)
+        assert lint.returncode == 1 and "ban-drop-column" in lint.stdout, lint.stdout
+        assert 'drop it in a contract step (phase = "contract"' in lint.stdout, lint.stdout
         edit(versions / age.file, AGE, AGE_NEWCOMER)
         status, output = check_previous_release()
         assert status == 1, output

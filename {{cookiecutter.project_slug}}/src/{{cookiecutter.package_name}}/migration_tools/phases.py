@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from logging.config import fileConfig
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.operations import ops
@@ -47,11 +48,22 @@ T = TypeVar("T")
 EXPAND = "expand"
 CONTRACT = "contract"
 
+
+class RevisionLike(Protocol):
+    """A revision file and its module: Alembic's Script, or the safety lint's own reading."""
+
+    @property
+    def module(self) -> ModuleType: ...
+
+    @property
+    def path(self) -> str: ...
+
+
 # What autogenerate writes for a change that only removes.
 DROPS = (ops.DropTableOp, ops.DropColumnOp, ops.DropIndexOp, ops.DropConstraintOp)
 
 
-def phase_of(script: Script) -> str:
+def phase_of(script: RevisionLike) -> str:
     """The phase of the revision ``script``: its ``phase`` line, or "expand" without one."""
     phase = getattr(script.module, "phase", EXPAND)
     if phase not in (EXPAND, CONTRACT):
@@ -63,7 +75,7 @@ def phase_of(script: Script) -> str:
     return str(phase)
 
 
-def is_contract_step(script: Script) -> bool:
+def is_contract_step(script: RevisionLike) -> bool:
     """Whether the revision ``script`` runs only once the new code is live."""
     return phase_of(script) == CONTRACT
 
@@ -102,7 +114,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def file_name(script: Script) -> str:
+def file_name(script: RevisionLike) -> str:
     return Path(str(script.path)).name
 
 

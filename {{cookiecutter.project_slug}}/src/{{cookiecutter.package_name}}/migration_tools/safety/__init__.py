@@ -31,6 +31,7 @@ from alembic.util import CommandError
 
 from ..config import read_config, tools_option
 from . import rules, rules_mysql, rules_postgresql
+from .contract_steps import ContractSteps
 from .findings import Finding, shown_path
 from .render import Revision, RevisionFile, RevisionScript, render
 from .waivers import waived
@@ -55,6 +56,7 @@ def problems(paths: Iterable[Path] | None = None) -> list[str]:
     findings_of: dict[Path, list[Finding]] = defaultdict(list)
     for found in find_dangers(rendered, database):
         findings_of[found.path].append(found)
+    contract_steps = ContractSteps()
     for revision in rendered:
         if revision.unrenderable is not None:
             reports.append(
@@ -63,6 +65,7 @@ def problems(paths: Iterable[Path] | None = None) -> list[str]:
             )
             continue
         unwaived, waiver_problems = waived(revision.path, findings_of[revision.path])
+        unwaived = contract_steps.still_unsafe(revision.script, unwaived)
         reports += [found.report() for found in unwaived] + waiver_problems
     return reports
 

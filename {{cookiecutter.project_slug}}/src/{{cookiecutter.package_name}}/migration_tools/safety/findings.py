@@ -26,13 +26,15 @@ ADVICE = {
         "the release still running during the deploy reads and writes this column: its "
         "queries fail from the moment it is gone",
         "expand/contract: first release code that no longer uses the column, then drop it in "
-        "a later revision, with a waiver that says so",
+        'a contract step (phase = "contract": it runs once that code is live, make '
+        "db-contract), which needs no waiver",
     ),
     "ban-drop-table": (
         "the release still running during the deploy reads and writes this table: its "
         "queries fail from the moment it is gone",
         "expand/contract: first release code that no longer uses the table, then drop it in "
-        "a later revision, with a waiver that says so",
+        'a contract step (phase = "contract": it runs once that code is live, make '
+        "db-contract), which needs no waiver",
     ),
     "renaming-column": (
         "the release still running during the deploy knows only the old name",
