@@ -1,8 +1,12 @@
-"""Jinja extensions used by the template (cookiecutter loads this module via `_extensions`)."""
+"""The template's Jinja extension: the ``quoted`` filter, and the answer checks.
+
+cookiecutter.json names local_extensions_loader.TemplateExtension, which reads this file from
+disk for every Jinja environment (see there why); older replay files name this module's
+classes directly, and get the same extension.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections.abc import MutableMapping
@@ -44,16 +48,30 @@ PROJECT_DIRECTORY = "{{cookiecutter.project_slug}}"
 
 
 def _load_rules() -> ModuleType:
-    """The answer rules: the pre-gen hook's plain functions, so they exist once."""
+    """The answer rules: the pre-gen hook's plain functions, so they exist once. Compiled
+    from the file as it reads now, like this module (local_extensions_loader.py says why)."""
     path = TEMPLATE / "hooks" / "pre_gen_project.py"
-    spec = importlib.util.spec_from_file_location("pre_gen_project_rules", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = ModuleType("pre_gen_project_rules")
+    module.__file__ = str(path)
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
     return module
 
 
 rules = _load_rules()
+
+
+def _question_sources() -> frozenset[str]:
+    """The text cookiecutter renders just before it asks each question, or after the last:
+    the questions' defaults and the derived ``__`` values, as cookiecutter.json writes them."""
+    questions = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    return frozenset(
+        value
+        for key, value in questions.items()
+        if isinstance(value, str) and (not key.startswith("_") or key.startswith("__"))
+    )
+
+
+QUESTION_SOURCES = _question_sources()
 
 
 def quote_text(value: object) -> str:
@@ -68,6 +86,15 @@ def quote_text(value: object) -> str:
 class AnswerRefused(FailedHookException):
     """An answer the template refuses. A FailedHookException, like a failing pre-gen hook:
     cookiecutter's command line prints its message alone and exits 1."""
+
+
+def checked_so_far(cookiecutter: MutableMapping[str, object]) -> str:
+    """Nothing, once the questions answered so far have passed the rules."""
+    try:
+        rules.check_answers(cookiecutter, so_far=True)
+    except rules.AnswerError as error:
+        raise AnswerRefused(f"error: {error}") from None
+    return ""
 
 
 def checked_project_directory(cookiecutter: MutableMapping[str, object]) -> str:
@@ -85,8 +112,13 @@ def checked_project_directory(cookiecutter: MutableMapping[str, object]) -> str:
 
 
 class TemplateExtension(Extension):
-    """The ``quoted`` filter, and the answer checks where cookiecutter renders the project
-    directory's name.
+    """The ``quoted`` filter, and the answer checks: each answer as it is given, and all of
+    them where cookiecutter renders the project directory's name.
+
+    Cookiecutter asks the questions in order, and renders each one's default (a Jinja
+    string) just before asking it, with the answers given so far: the text of every default
+    is prefixed with a check of those answers, so a bad answer stops the bake before the
+    next question, and before cookiecutter saves its replay file.
 
     Cookiecutter creates the project directory first, then runs the pre-gen hook inside it,
     and deletes that directory when the hook refuses an answer: a slug like ``x/..`` names
@@ -101,13 +133,17 @@ class TemplateExtension(Extension):
         super().__init__(environment)
         environment.filters["quoted"] = quote_text
         environment.filters["checked_project_directory"] = checked_project_directory
+        environment.filters["checked_so_far"] = checked_so_far
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         if source == PROJECT_DIRECTORY:
             return "{{ cookiecutter | checked_project_directory }}"
+        if name is None and source in QUESTION_SOURCES:
+            return "{{ cookiecutter | checked_so_far }}" + source
         return source
 
 
-# Replay files written before the checks existed name the extension by its old name; they
-# get the checks too.
+# Replay files keep the `_extensions` of the template they were made with, and older ones
+# name these; they get the same extension, checks included.
 quoted = TemplateExtension
+CheckedAnswers = TemplateExtension

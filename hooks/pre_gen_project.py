@@ -40,6 +40,9 @@ TEXT_QUESTIONS = (
 )
 ONE_LINE_FIELDS = ("project_name", "description", "author_name")
 
+# Every question, in the order cookiecutter asks them (cookiecutter.json's order).
+QUESTIONS = (*TEXT_QUESTIONS, *BOOLEAN_QUESTIONS)
+
 # The longest names that still bake a project passing `ruff check` and `ruff format --check`
 # at line length 100 (the package name appears in import lines) and, as a database name
 # in the default DATABASE_URL, under PostgreSQL's 63 and MySQL's 64 characters. The slug is
@@ -109,6 +112,61 @@ INSTALLED_IMPORT_NAMES = frozenset(
     }
 )
 
+# Distribution names (normalized as pip compares them) of what a baked project's virtualenv
+# holds, on every Python it supports: a project of one of these names cannot be installed
+# beside it (pip and uv take it for the dependency, or refuse the cycle). The template's
+# tests check this list against a real virtualenv.
+INSTALLED_DISTRIBUTIONS = frozenset(
+    {
+        "aiomysql",
+        "aiosqlite",
+        "alembic",
+        "ast-serialize",
+        "async-timeout",
+        "asyncpg",
+        "backports-asyncio-runner",
+        "cfgv",
+        "distlib",
+        "exceptiongroup",
+        "filelock",
+        "greenlet",
+        "identify",
+        "iniconfig",
+        "librt",
+        "mako",
+        "markupsafe",
+        "mypy",
+        "mypy-extensions",
+        "nodeenv",
+        "packaging",
+        "pathspec",
+        "pip",
+        "platformdirs",
+        "pluggy",
+        "pre-commit",
+        "pre-commit-hooks",
+        "psycopg",
+        "psycopg-binary",
+        "pygments",
+        "pymysql",
+        "pytest",
+        "pytest-asyncio",
+        "python-discovery",
+        "python-dotenv",
+        "pyyaml",
+        "ruamel-yaml",
+        "ruamel-yaml-clib",
+        "ruff",
+        "setuptools",
+        "sqlalchemy",
+        "squawk-cli",
+        "tomli",
+        "typing-extensions",
+        "virtualenv",
+        "wheel",
+    }
+)
+
 # `test` is CPython's own test package: part of the standard library, though not listed.
 STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"test"}
 
@@ -164,6 +222,18 @@ def check_project_slug(slug: str) -> None:
             f"project_slug: {slug!r} is {len(slug)} characters long; use at most "
             f"{PROJECT_SLUG_MAX}."
         )
+    distribution = normalized_distribution_name(slug)
+    if distribution in INSTALLED_DISTRIBUTIONS:
+        raise AnswerError(
+            f"project_slug: {slug!r} is the name of a package the project installs "
+            f"({distribution}), so the project could not be installed; choose another "
+            f"name (e.g. '{slug}-app')."
+        )
+
+
+def normalized_distribution_name(name: str) -> str:
+    """The name as pip and uv compare distribution names (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def check_one_line(field: str, text: str) -> None:
@@ -223,27 +293,49 @@ def check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
         )
 
 
-def check_answers(answers: Mapping[str, object]) -> dict[str, bool]:
-    """Raise AnswerError for the first answer that cannot be baked.
+def check_answer(field: str, answers: Mapping[str, object]) -> None:
+    """Raise AnswerError if the answer to ``field`` cannot be baked.
 
-    Returns the yes/no answers as booleans, for the caller to bake with.
+    Rules that read another answer (the email is checked with the author's name) read
+    one asked before ``field``.
     """
-    text: dict[str, str] = {}
-    for field in TEXT_QUESTIONS:
-        value = answers[field]
-        if not isinstance(value, str):
-            raise AnswerError(f"{field}: {value!r} is not text; write it in quotes.")
-        text[field] = value
-    if not text["project_name"].strip():
+    value = answers[field]
+    if field in BOOLEAN_QUESTIONS:
+        parse_boolean(field, value)
+        return
+    if not isinstance(value, str):
+        raise AnswerError(f"{field}: {value!r} is not text; write it in quotes.")
+    if field == "project_name" and not value.strip():
         raise AnswerError("project_name: it is empty; give the project a name.")
-    for field in ONE_LINE_FIELDS:
-        check_one_line(field, text[field])
-    check_project_slug(text["project_slug"])
-    check_package_name(text["package_name"])
-    check_author_email(text["author_email"], text["author_name"])
-    check_choice("python_version", text["python_version"], SUPPORTED_PYTHONS)
-    check_choice("database", text["database"], DATABASES)
-    return {field: parse_boolean(field, answers[field]) for field in BOOLEAN_QUESTIONS}
+    if field in ONE_LINE_FIELDS:
+        check_one_line(field, value)
+    if field == "project_slug":
+        check_project_slug(value)
+    elif field == "package_name":
+        check_package_name(value)
+    elif field == "author_email":
+        author_name = answers.get("author_name", "")
+        check_author_email(value, author_name if isinstance(author_name, str) else "")
+    elif field == "python_version":
+        check_choice(field, value, SUPPORTED_PYTHONS)
+    elif field == "database":
+        check_choice(field, value, DATABASES)
+
+
+def check_answers(answers: Mapping[str, object], *, so_far: bool = False) -> dict[str, bool]:
+    """Raise AnswerError for the first answer that cannot be baked, in the order asked.
+
+    With ``so_far``, only the questions answered yet are checked: cookiecutter asks them
+    one by one. Returns the yes/no answers given as booleans, for the caller to bake with.
+    """
+    asked = [field for field in QUESTIONS if field in answers or not so_far]
+    for field in asked:
+        check_answer(field, answers)
+    return {
+        field: parse_boolean(field, answers[field])
+        for field in BOOLEAN_QUESTIONS
+        if field in asked
+    }
 
 
 def main(answers: Mapping[str, object]) -> int:

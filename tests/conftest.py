@@ -26,6 +26,33 @@ INSTALL_OPTIONS = ["--compile-bytecode"]
 SERVER_URL_VARIABLES = {"postgresql": "TEST_POSTGRESQL_URL", "mysql": "TEST_MYSQL_URL"}
 
 
+def server_skips(reports: list[pytest.TestReport]) -> int:
+    """How many of the skipped tests' reports say a server variable was not set."""
+    return sum(
+        1
+        for report in reports
+        if any(f"{variable} is not set" in str(report.longrepr) for variable in SERVER_URL_VARIABLES.values())
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run with one line when tests were skipped for want of a server: the summary
+    above counts them with every other skip, and the variables that run them are in the
+    README, two sections below the set-up commands."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or hasattr(config, "workerinput"):
+        return
+    skipped = server_skips(reporter.stats.get("skipped", []))
+    if skipped:
+        variables = " and ".join(SERVER_URL_VARIABLES.values())
+        reporter.write_line(
+            f"{skipped} tests skipped: they need a PostgreSQL and a MySQL server; "
+            f"set {variables} to run them (see the README).",
+            yellow=True,
+            bold=True,
+        )
+
+
 def project_requirements(workdir: Path) -> list[str]:
     """Everything any baked project installs, read from the baked pyproject.toml files."""
     requirements: set[str] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,12 @@ def bake(cookies: Any, answers: dict[str, Any]) -> Path:
 
 
 def text_files(project: Path) -> list[Path]:
-    return [path for path in project.rglob("*") if path.is_file() and path.suffix in TEXT_SUFFIXES]
+    """The baked text files; the project's git repository is not one of them."""
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and ".git" not in path.relative_to(project).parts
+    ]
 
 
 @pytest.mark.parametrize("answers", ANSWER_SETS.values(), ids=ANSWER_SETS.keys())
@@ -55,6 +61,8 @@ def test_nothing_is_left_unrendered(cookies: Any, answers: dict[str, Any]) -> No
 def test_files_parse_as_their_format(cookies: Any, answers: dict[str, Any]) -> None:
     project = bake(cookies, answers)
     for path in project.rglob("*"):
+        if ".git" in path.relative_to(project).parts:
+            continue
         if path.suffix == ".py":
             ast.parse(path.read_text(), filename=str(path))
         elif path.suffix == ".toml":
@@ -119,3 +127,27 @@ def test_example_env_holds_placeholders_only(cookies: Any) -> None:
     for line in (project / ".env.example").read_text().splitlines():
         if match := CREDENTIAL.search(line):
             assert "change-me" in line, line
+
+
+def test_git_add_all_leaves_out_secrets_and_database_side_files(cookies: Any) -> None:
+    """`git add --all` in a project with a local database in use and per-environment .env files
+    stages none of them: SQLite's journal, WAL and shared-memory files hold the data too, and
+    `.env.production` is as secret as `.env`. Only the example, placeholders, is tracked."""
+    project = bake(cookies, {})
+    local_files = [
+        "inventory_service.db", "inventory_service.db-journal", "inventory_service.db-wal",
+        "inventory_service.db-shm", "data.sqlite3", "data.sqlite3-journal", "data.sqlite3-wal",
+        "data.sqlite3-shm", ".env", ".env.local", ".env.production", "config/.env.test",
+    ]
+    for name in local_files:
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text("secret\n")
+    with (project / ".env.example").open("a") as example:
+        example.write("# DATABASE_URL=postgresql://app:change-me@db.example.com/app\n")
+
+    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=project, check=True, capture_output=True, text=True
+    ).stdout
+    assert staged == ".env.example\n"

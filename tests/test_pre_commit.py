@@ -1,10 +1,12 @@
 """pre-commit in a baked project: every hook runs from the project's .venv (nothing fetched,
-nothing activated), passes on a fresh project, and the drift hook catches a model changed
+nothing activated), runs and passes on a fresh bake (a git repository with a first commit, so
+no hook is skipped for want of files git knows), and the drift hook catches a model changed
 without a migration."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +35,34 @@ def without_virtualenv(env: dict[str, str], venv: Path) -> dict[str, str]:
     return env
 
 
-def test_pre_commit_passes_then_catches_drift(cookies: Any, project_venv: Path, tmp_path: Path) -> None:
-    """Run as from an IDE: pre-commit by its path, the virtualenv neither activated nor on PATH."""
+def hook_results(output: str) -> dict[str, str]:
+    """What pre-commit printed for each hook, by name: Passed, Failed or Skipped."""
+    found = re.findall(r"^(.+?)\.{3,}(?:\(no files to check\))?(Passed|Failed|Skipped)$", output, re.MULTILINE)
+    return dict(found)
+
+
+def test_pre_commit_runs_every_hook_on_a_fresh_bake_then_catches_drift(
+    cookies: Any, project_venv: Path, tmp_path: Path
+) -> None:
+    """The README's set-up as written (`pre-commit install`, then every hook by hand) on a fresh
+    bake; run as from an IDE: pre-commit by its path, the virtualenv neither activated nor on PATH."""
     result = cookies.bake(extra_context={"project_name": "Hooked"})
     project = BakedProject(result.project_path, project_venv, {"project_name": "Hooked"})
-    run(["git", "init", "-q"], cwd=project.path)
     # `make install` would create .venv here; the shared virtualenv stands in for it.
     (project.path / ".venv").symlink_to(project_venv, target_is_directory=True)
     with (project.path / ".git" / "info" / "exclude").open("a") as exclude:
         exclude.write(".venv\n")
-    run(["git", "add", "-A"], cwd=project.path)
     env = without_virtualenv(project.env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")), project_venv)
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")  # no core.hooksPath of this machine's
     pre_commit = [project.path / ".venv" / "bin" / "pre-commit", "run", "--all-files"]
 
-    run(pre_commit, cwd=project.path, env=env)
+    run([project.path / ".venv" / "bin" / "pre-commit", "install"], cwd=project.path, env=env)
+    ran = run(pre_commit, cwd=project.path, env=env)
+
+    assert (project.path / ".git" / "hooks" / "pre-commit").exists()
+    config = yaml.safe_load((project.path / ".pre-commit-config.yaml").read_text())
+    names = [hook["name"] for hook in config["repos"][0]["hooks"]]
+    assert hook_results(ran.stdout) == dict.fromkeys(names, "Passed"), ran.stdout
 
     add_email_and_posts(project.path, project.package)
     run(["git", "add", "-A"], cwd=project.path)
@@ -57,8 +73,6 @@ def test_pre_commit_passes_then_catches_drift(cookies: Any, project_venv: Path, 
 
 def test_hooks_without_a_virtualenv_say_to_run_make_install(cookies: Any, project_venv: Path, tmp_path: Path) -> None:
     project = BakedProject(cookies.bake().project_path, project_venv, {})
-    run(["git", "init", "-q"], cwd=project.path)
-    run(["git", "add", "-A"], cwd=project.path)
     env = without_virtualenv(project.env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")), project_venv)
 
     missing = run([project_venv / "bin" / "pre-commit", "run", "ruff-check", "--all-files"],

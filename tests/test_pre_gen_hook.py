@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -53,6 +55,9 @@ BAD_ANSWERS = [
     ("project_slug", "-bad slug-", "not a valid distribution name"),
     ("project_slug", "x/..", "not a valid distribution name"),
     ("project_slug", "s" * (pre_gen.PROJECT_SLUG_MAX + 1), "use at most"),
+    ("project_slug", "sqlalchemy", "the name of a package the project installs (sqlalchemy)"),
+    ("project_slug", "Pre_Commit", "the name of a package the project installs (pre-commit)"),
+    ("project_slug", "python.dotenv", "the name of a package the project installs (python-dotenv)"),
     ("author_email", "jane.example.com", "not an email address"),
     ("author_email", "jane doe@example.com", "not an email address"),
     ("author_email", "jane@@example.com", "not an email address"),
@@ -75,6 +80,7 @@ BAD_ANSWERS = [
     ("python_version", "2.7", "not supported"),
     ("python_version", 3.12, "not text"),
     ("database", "oracle", "not supported"),
+    ("database", "postgres", "not supported; choose one of sqlite, postgresql, mysql."),
     ("async", "maybe", "neither yes nor no"),
     ("async", 2, "neither yes nor no"),
     ("async", None, "neither yes nor no"),
@@ -154,6 +160,38 @@ def test_everything_the_project_installs_is_refused_as_a_package_name(project_ve
     assert accepted == [], "add these to INSTALLED_IMPORT_NAMES in hooks/pre_gen_project.py"
 
 
+def test_every_distribution_the_project_installs_is_refused_as_a_slug(project_venv: Path) -> None:
+    """A project named like one of its own dependencies cannot be installed beside it."""
+    (site_packages,) = project_venv.glob("lib/python3*/site-packages")
+    distributions = sorted(
+        pre_gen.normalized_distribution_name(path.name.split("-")[0])
+        for path in site_packages.glob("*.dist-info")
+    )
+    assert "sqlalchemy" in distributions and "python-dotenv" in distributions
+    accepted = []
+    for name in distributions:
+        try:
+            pre_gen.check_project_slug(name)
+        except pre_gen.AnswerError:
+            continue
+        accepted.append(name)
+    assert accepted == [], "add these to INSTALLED_DISTRIBUTIONS in hooks/pre_gen_project.py"
+
+
+def test_answers_so_far_are_checked_in_the_order_asked() -> None:
+    """Cookiecutter asks one question at a time: what has been answered is checked, what
+    has not is left for later, and the first bad answer in question order is the one named."""
+    asked = {"project_name": "Inventory", "project_slug": "x y"}
+    with pytest.raises(pre_gen.AnswerError, match="^project_slug: "):
+        pre_gen.check_answers(asked, so_far=True)
+    assert pre_gen.check_answers({"project_name": "Inventory"}, so_far=True) == {}
+    with pytest.raises(KeyError):
+        pre_gen.check_answers({"project_name": "Inventory"})
+    both_bad = {**GOOD_ANSWERS, "package_name": "json", "author_email": "nobody"}
+    with pytest.raises(pre_gen.AnswerError, match="^package_name: "):
+        pre_gen.check_answers(both_bad)
+
+
 def test_good_answers_pass() -> None:
     assert pre_gen.check_answers(GOOD_ANSWERS) == {"async": False}
 
@@ -179,6 +217,8 @@ CLI_BAD_INPUT = [
     ["description=Two\nlines"],
     ["project_slug=x/.."],
     [f"package_name={'p' * 31}"],
+    ["database=postgres"],
+    ["project_slug=sqlalchemy"],
 ]
 
 
@@ -281,3 +321,90 @@ def test_the_hook_refuses_on_its_own_too(tmp_path: Path) -> None:
     result = run([sys.executable, hook], cwd=tmp_path, check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("error: package_name: 'tests' would clash")
+
+
+def interactive_bake(typed: list[str], tmp_path: Path) -> tuple[int, str, Path]:
+    """Answer cookiecutter's questions one line at a time, as at a terminal."""
+    config = tmp_path / "config.yaml"
+    replay_dir = tmp_path / "replay"
+    config.write_text(f"replay_dir: {json.dumps(str(replay_dir))}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--config-file", config, "-o", tmp_path / "out", TEMPLATE],
+        input="".join(f"{line}\n" for line in typed),
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+    )
+    return result.returncode, result.stdout + result.stderr, replay_dir
+
+
+def questions_asked(output: str) -> int:
+    return len(re.findall(r"\[\d/9\]", output))
+
+
+@pytest.mark.parametrize(
+    ("typed", "asked", "refusal"),
+    [
+        (["Inventory", "bad slug!"], 2, "error: project_slug: 'bad slug!' is not a valid distribution name"),
+        (["Inventory", "", "json"], 3, "error: package_name: 'json' would shadow the standard library module"),
+        (["", "", "", "", "", "jane at example"], 6, "error: author_email: 'jane at example' is not an email address"),
+        # The answer to database is checked with the last one, async: a yes/no prompt renders nothing.
+        (["", "", "", "", "", "", "", "postgres", ""], 9, "error: database: 'postgres' is not supported; choose one of"),
+    ],
+    ids=["slug", "package", "email", "database"],
+)
+def test_a_bad_answer_at_a_prompt_stops_before_the_next_question(
+    typed: list[str], asked: int, refusal: str, tmp_path: Path
+) -> None:
+    """Reported as it is given, not after all nine questions; and cookiecutter saves no replay
+    file, which would keep the bad answer for the next `--replay`."""
+    status, output, replay_dir = interactive_bake(typed, tmp_path)
+
+    assert status == 1
+    assert questions_asked(output) == asked, output
+    # Piped answers are not echoed: the prompts run together on one line, the refusal ends it.
+    assert refusal in output.rstrip().splitlines()[-1], output
+    assert not replay_dir.exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_good_answers_at_the_prompts_bake(tmp_path: Path) -> None:
+    status, output, replay_dir = interactive_bake(["Stock Keeper", "", "", "", "", "", "3.12", "postgresql", "y"], tmp_path)
+
+    assert status == 0, output
+    assert questions_asked(output) == 9
+    assert (tmp_path / "out" / "stock-keeper" / "src" / "stock_keeper" / "db.py").is_file()
+    assert len(list(replay_dir.glob("*.json"))) == 1
+
+
+# The `_extensions` and `_copy_without_render` that older templates wrote into replay files.
+OLDER_REPLAY_SETTINGS = {
+    "first": (["local_extensions.quoted"], ["*/src/*/migrations/script.py.mako"]),
+    "checks": (["local_extensions.quoted", "local_extensions.CheckedAnswers"], ["*/src/*/migrations/script.py.mako"]),
+    "one-extension": (["local_extensions.TemplateExtension"], ["*/src/*/migrations/script.py.mako"]),
+}
+
+
+@pytest.mark.parametrize("settings", OLDER_REPLAY_SETTINGS.values(), ids=OLDER_REPLAY_SETTINGS.keys())
+def test_a_replay_file_from_an_older_template_bakes_what_todays_does(
+    settings: tuple[list[str], list[str]], tmp_path: Path
+) -> None:
+    """A replay file keeps the extension names of the template that wrote it: each name an
+    older template used still loads the extension (it was `AttributeError: module
+    'local_extensions' has no attribute 'CheckedAnswers'`), and the project is the same."""
+    replay = replay_context(tmp_path / "first")
+    (today,) = (tmp_path / "first" / "out").iterdir()
+    replay["cookiecutter"]["_extensions"], replay["cookiecutter"]["_copy_without_render"] = settings
+    replay_file = tmp_path / "older.json"
+    replay_file.write_text(json.dumps(replay))
+
+    status, lines = cookiecutter_cli("--replay-file", replay_file, "-o", tmp_path / "out", TEMPLATE, cwd=tmp_path)
+
+    assert status == 0, lines
+    assert baked_files(tmp_path / "out" / today.name) == baked_files(today)
+
+
+def baked_files(project: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
