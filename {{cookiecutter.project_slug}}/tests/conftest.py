@@ -97,5 +97,10 @@ def alembic_config() -> Config:
 
 @pytest.fixture(scope="session")
 def scripts() -> ScriptDirectory:
-    """The revision files, read once for the whole run."""
-    return ScriptDirectory.from_config(read_config())
+    """The revision files, read once for the whole run. One that Alembic cannot read stops
+    the run with one message: which file, which line."""
+    scripts = ScriptDirectory.from_config(read_config())
+    problem = checks.unreadable_revision(scripts)
+    if problem:
+        pytest.exit(problem, returncode=1)
+    return scripts
