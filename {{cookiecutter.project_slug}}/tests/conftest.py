@@ -46,11 +46,13 @@ def model_modules_left_out() -> list[str]:
 @pytest.fixture(scope="session")
 def test_server() -> URL:
     """Where the tests make their databases: TEST_DATABASE_URL's server, or DATABASE_URL's
-    (a folder of files, on SQLite). An unreachable server stops the run with one message."""
+    (a folder of files, on SQLite). An unreachable server, or a driver that is not
+    installed, stops the run with one message."""
     try:
         raw = setting("TEST_DATABASE_URL")
         variable = "TEST_DATABASE_URL" if raw else "DATABASE_URL"
         url = settings.parse_database_url(raw, source=variable) if raw else settings.database_url()
+        settings.require_driver(url)
     except SettingsError as error:
         pytest.exit(str(error), returncode=1)
     problem = checks.unreachable(url, variable)
