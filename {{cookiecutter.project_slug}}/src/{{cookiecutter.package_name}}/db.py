@@ -9,7 +9,10 @@ from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.migration_tools.settings import (
     check_migration_settings,
 )
-from {{ cookiecutter.package_name }}.migration_tools.url_options import driver_options
+from {{ cookiecutter.package_name }}.migration_tools.url_options import (
+    driver_options,
+    refuse_connections_without_ssl,
+)
 from {{ cookiecutter.package_name }}.sqlite import (
     make_sqlite_transactional,
     refuse_a_missing_file,
@@ -32,6 +35,8 @@ def create_db_engine(url: URL | str | None = None, *, for_migrations: bool = Fal
     # Options such as ?sslmode=require, in the form the driver takes (url_options.py).
     url, connect_args = driver_options(url)
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
+    if "ssl" in connect_args:  # MySQL's drivers may fall back to an unencrypted connection
+        refuse_connections_without_ssl(engine)
     if engine.dialect.name == "sqlite":
         make_sqlite_transactional(engine)
         if from_settings and not for_migrations:

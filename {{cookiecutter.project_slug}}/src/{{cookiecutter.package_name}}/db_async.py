@@ -44,7 +44,8 @@ def create_db_engine(
 
     ``for_migrations``: an engine for one migration run, which keeps no connection open
     afterwards. On SQLite, the application's engine (no URL given, not for migrations) does
-    not create the database file: the migrations do, with its tables. ``pool``: the pool to use (migrations/env.py hands in a copy of an engine's).
+    not create the database file: the migrations do, with its tables. ``pool``: the pool to
+    use (migrations/env.py hands in a copy of an engine's).
     """
     from_settings = url is None
     url = settings.database_url(url)
@@ -58,7 +59,7 @@ def create_db_engine(
     if for_migrations and not pool:
         options["poolclass"] = NullPool
     engine = create_async_engine(url, connect_args=connect_args, **options)
-    if connect_args.get("ssl") and engine.dialect.driver == "aiomysql":
+    if "ssl" in connect_args:  # MySQL's drivers may fall back to an unencrypted connection
         refuse_connections_without_ssl(engine.sync_engine)
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.

@@ -172,12 +172,13 @@ def refuse_unknown(
 
 
 def refuse_connections_without_ssl(engine: Engine) -> None:
-    """Refuse a connection of ``engine`` that is not encrypted: aiomysql, asked for SSL,
-    goes on without it when the server offers none (PyMySQL refuses, and so do we)."""
+    """Refuse a connection of ``engine`` that is not encrypted: asked for SSL, aiomysql and
+    older PyMySQL go on without it when the server offers none."""
 
     @event.listens_for(engine, "connect")
     def check_ssl(dbapi_connection: Any, _record: Any) -> None:
-        if not dbapi_connection.driver_connection.server_capabilities & MYSQL_CLIENT_SSL:
+        connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        if not connection.server_capabilities & MYSQL_CLIENT_SSL:
             raise SettingsError(
                 "The database URL asks for SSL, but the server does not offer it: connect to "
                 "it over SSL, or remove the URL's SSL options."
