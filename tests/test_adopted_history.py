@@ -96,7 +96,7 @@ def test_adopted_history_with_unnamed_keys_passes_with_the_lessons_one_line(
     add_order_model(project)
 
     failed = run_migration_checks(project)
-    assert f"upgrade() of {changed.file} failed: " in failed, failed[-3000:]
+    assert f"upgrade() of {changed.file} failed at line " in failed, failed[-3000:]
     assert "named by the naming convention (models/base.py)" in failed, failed[-3000:]
     assert "naming_convention_from()" in failed, failed[-3000:]
 

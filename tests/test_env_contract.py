@@ -45,6 +45,8 @@ MISSING_DRIVERS = {
     "postgresql": ("postgresql+psycopg2://app@localhost:5432/app", "psycopg2", "psycopg2-binary"),
     "mysql": ("mysql+mysqldb://app@localhost:3306/app", "MySQLdb", "mysqlclient"),
 }
+# Async projects name an async driver (a blocking one is refused as such, first).
+MISSING_ASYNC_DRIVER = ("mysql+asyncmy://app@localhost:3306/app", "asyncmy", "asyncmy")
 CANNOT_CONNECT_ADVICE = (
     "Is the server running, does the database exist, and is DATABASE_URL right? (see .env.example)"
 )
@@ -451,7 +453,8 @@ def test_malformed_database_url_is_explained(project: BakedProject) -> None:
 
 @ALL
 def test_database_url_whose_driver_is_missing_is_explained(project: BakedProject) -> None:
-    url, module, package = MISSING_DRIVERS[project.database]
+    missing = MISSING_ASYNC_DRIVER if project.answers.get("async") else MISSING_DRIVERS[project.database]
+    url, module, package = missing
     driver = url.split("://")[0]
     assert failure(alembic(project, "upgrade", "head", DATABASE_URL=url)) == (
         f"FAILED: The database URL ({driver}://...) needs the {module!r} module, which is not "

@@ -334,7 +334,7 @@ def downgrade() -> None:
     (broken,) = add_history(project, body)
     output = run_project_tests(project).stdout
     assert 1 <= failures(output) <= 2, summary(output)
-    assert f"upgrade() of {broken.file} failed: " in output, summary(output)
+    assert f"upgrade() of {broken.file} failed at line " in output, summary(output)
 
 
 def test_revision_that_cannot_render_offline_is_named_with_the_remedy(

@@ -46,11 +46,13 @@ def model_modules_left_out() -> list[str]:
 @pytest.fixture(scope="session")
 def test_server() -> URL:
     """Where the tests make their databases: TEST_DATABASE_URL's server, or DATABASE_URL's
-    (a folder of files, on SQLite). An unreachable server stops the run with one message."""
+    (a folder of files, on SQLite). An unreachable server, or a driver that is not
+    installed, stops the run with one message."""
     try:
         raw = setting("TEST_DATABASE_URL")
         variable = "TEST_DATABASE_URL" if raw else "DATABASE_URL"
         url = settings.parse_database_url(raw, source=variable) if raw else settings.database_url()
+        settings.require_driver(url)
     except SettingsError as error:
         pytest.exit(str(error), returncode=1)
     problem = checks.unreachable(url, variable)
@@ -97,5 +99,10 @@ def alembic_config() -> Config:
 
 @pytest.fixture(scope="session")
 def scripts() -> ScriptDirectory:
-    """The revision files, read once for the whole run."""
-    return ScriptDirectory.from_config(read_config())
+    """The revision files, read once for the whole run. One that Alembic cannot read stops
+    the run with one message: which file, which line."""
+    scripts = ScriptDirectory.from_config(read_config())
+    problem = checks.unreadable_revision(scripts)
+    if problem:
+        pytest.exit(problem, returncode=1)
+    return scripts

@@ -16,7 +16,6 @@ move to another loop. Create one per loop (one per application, usually), and
 from __future__ import annotations
 
 from sqlalchemy import URL, NullPool, Pool
-from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,10 +25,16 @@ from sqlalchemy.ext.asyncio import (
 
 from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.migration_tools.settings import (
-    SettingsError,
     check_migration_settings,
 )
-from {{ cookiecutter.package_name }}.sqlite import make_sqlite_transactional
+from {{ cookiecutter.package_name }}.migration_tools.url_options import (
+    driver_options,
+    refuse_connections_without_ssl,
+)
+from {{ cookiecutter.package_name }}.sqlite import (
+    make_sqlite_transactional,
+    refuse_a_missing_file,
+)
 
 
 def create_db_engine(
@@ -38,27 +43,29 @@ def create_db_engine(
     """Create an engine for ``url``, or for ``DATABASE_URL`` when no URL is given.
 
     ``for_migrations``: an engine for one migration run, which keeps no connection open
-    afterwards. ``pool``: the pool to use (migrations/env.py hands in a copy of an engine's).
+    afterwards. On SQLite, the application's engine (no URL given, not for migrations) does
+    not create the database file: the migrations do, with its tables. ``pool``: the pool to
+    use (migrations/env.py hands in a copy of an engine's).
     """
+    from_settings = url is None
     url = settings.database_url(url)
     settings.require_driver(url)
     if for_migrations:
         check_migration_settings()  # a malformed value stops us before we connect
+    # Options such as ?sslmode=require, in the form the driver takes (url_options.py).
+    url, connect_args = driver_options(url)
     # A pool handed in keeps its own settings.
     options: dict[str, object] = {"pool": pool} if pool else {"pool_pre_ping": True}
     if for_migrations and not pool:
         options["poolclass"] = NullPool
-    try:
-        engine = create_async_engine(url, **options)
-    except InvalidRequestError:  # a blocking driver, which asyncio cannot use
-        backend = url.get_backend_name()
-        raise SettingsError(
-            f"The database URL ({url.drivername}://...) names a blocking driver, but this "
-            f"project is async: write {backend}://... and it uses {settings.DRIVERS[backend]}."
-        ) from None
+    engine = create_async_engine(url, connect_args=connect_args, **options)
+    if "ssl" in connect_args:  # MySQL's drivers may fall back to an unencrypted connection
+        refuse_connections_without_ssl(engine.sync_engine)
     if engine.dialect.name == "sqlite":
         # Events are registered on the blocking engine that the async one drives.
         make_sqlite_transactional(engine.sync_engine)
+        if from_settings and not for_migrations:
+            refuse_a_missing_file(engine.sync_engine)  # the application's: migrated first
     return engine
 
 

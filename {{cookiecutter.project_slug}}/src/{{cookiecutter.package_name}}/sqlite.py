@@ -8,9 +8,12 @@ opens every transaction itself, and SQLite rolls back everything in it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+
+from {{ cookiecutter.package_name }}.migration_tools.settings import SettingsError
 
 
 def make_sqlite_transactional(engine: Engine) -> None:
@@ -28,3 +31,22 @@ def make_sqlite_transactional(engine: Engine) -> None:
     def begin_transaction(connection: Any) -> None:
         immediate = connection.get_execution_options().get("sqlite_begin_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def refuse_a_missing_file(engine: Engine) -> None:
+    """Let ``engine`` connect only to a database file that exists.
+
+    SQLite would create an empty file, and the application's first query would find no
+    tables in it; the migrations create the file, with its tables.
+    """
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("uri"):
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def check_the_file_exists(*_: Any) -> None:
+        if not Path(database).exists():
+            raise SettingsError(
+                f"The SQLite database {database} does not exist yet: run `make db-upgrade` "
+                "(alembic upgrade head) first, which creates it with its tables."
+            )

@@ -17,6 +17,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from .config import read_config
+from .revision_files import unreadable_revision
 
 
 def head_file(scripts: ScriptDirectory) -> Path:
@@ -32,6 +33,9 @@ def head_file_text(scripts: ScriptDirectory) -> str:
 def head_problem(scripts: ScriptDirectory, rewrite: str) -> str | None:
     """What is wrong with the heads and the head file, if anything; ``rewrite`` is the
     command that writes the file again."""
+    unreadable = unreadable_revision(scripts)
+    if unreadable:
+        return unreadable
     heads = scripts.get_heads()
     if not heads:
         return 'No revisions yet: write the first with alembic revision --autogenerate -m "..."'
@@ -55,17 +59,17 @@ def head_problem(scripts: ScriptDirectory, rewrite: str) -> str | None:
 
 def main(arguments: list[str]) -> int:
     scripts = ScriptDirectory.from_config(read_config())
+    check = arguments == ["--check"]
     rewrite = f"python -m {__name__}"
-    if arguments == ["--check"]:
-        problem = head_problem(scripts, rewrite)
-        if problem:
-            print(problem, file=sys.stderr)
-            return 1
-        return 0
-    path = head_file(scripts)
-    if path.is_symlink():  # writing through a link would change the file it points at
-        path.unlink()
-    path.write_text(head_file_text(scripts))
+    problem = head_problem(scripts, rewrite) if check else unreadable_revision(scripts)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    if not check:
+        path = head_file(scripts)
+        if path.is_symlink():  # writing through a link would change the file it points at
+            path.unlink()
+        path.write_text(head_file_text(scripts))
     return 0
 
 

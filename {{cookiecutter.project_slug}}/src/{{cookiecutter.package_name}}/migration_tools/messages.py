@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 import pkgutil
 import re
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +21,11 @@ from types import ModuleType
 
 from alembic import context
 from alembic.util import CommandError
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from . import settings
+from .revision_files import is_revision_file, unreadable_revision
 
 # Alembic's own errors that newcomers meet, with what to do about each.
 ALEMBIC_ADVICE = {
@@ -52,12 +57,35 @@ STATEMENT_TIMED_OUT = (
     "maximum statement execution time exceeded",  # MySQL
 )
 LIVE_DATABASE_DOC = 'docs/migrations.md, "Migrations on a live database"'
+# What a revision calls on a statement's result to read rows: offline, the result is None.
+RESULT_METHODS = {
+    "all",
+    "first",
+    "one",
+    "one_or_none",
+    "scalar",
+    "scalar_one",
+    "scalar_one_or_none",
+    "scalars",
+    "fetchall",
+    "fetchone",
+    "fetchmany",
+    "mappings",
+    "tuples",
+    "partitions",
+}
 
 
 @contextmanager
 def explained_errors() -> Iterator[None]:
     """Turn a bad setting, an unreachable database, a failed migration, an irreversible
-    revision or one of Alembic's usual errors into one clear line."""
+    revision, a revision file that cannot be read or one of Alembic's usual errors into one
+    clear line."""
+    started = time.monotonic()
+    show_errors_when_quiet()
+    unreadable = unreadable_revision(context.script)
+    if unreadable:
+        raise CommandError(unreadable)
     try:
         yield
     except settings.SettingsError as error:
@@ -65,14 +93,10 @@ def explained_errors() -> Iterator[None]:
     except (DBAPIError, OSError) as error:
         reason = str(error.orig if isinstance(error, DBAPIError) else error).strip()
         if "database is locked" in reason:  # SQLite's file lock
-            raise CommandError(
-                "Another process held the SQLite database for over "
-                f"{settings.migration_lock_timeout():g} s. Wait for it to finish, or raise "
-                "MIGRATION_LOCK_TIMEOUT."
-            ) from None
+            raise CommandError(sqlite_locked(time.monotonic() - started)) from None
         step = revision_step(error)
         if step is not None:  # raised by a revision's own code
-            raise CommandError(failed_migration(step, reason)) from error
+            raise CommandError(failed_migration(step, reason, revision_line(error))) from error
         # The driver's first line says what failed; psycopg's next ones repeat our advice.
         first_line = reason.splitlines()[0] if reason else type(error).__name__
         if isinstance(error, DBAPIError) and error.statement is not None:
@@ -83,13 +107,6 @@ def explained_errors() -> Iterator[None]:
             "Is the server running, does the database exist, and is DATABASE_URL right? "
             "(see .env.example)"
         ) from None
-    except NotImplementedError as error:
-        step = revision_step(error)
-        if step is None or not step.startswith("downgrade()"):
-            raise
-        # IrreversibleMigration, raised by a downgrade().
-        message = f"This downgrade would undo a revision that cannot be undone: {error}"
-        raise CommandError(message) from None
     except CommandError as error:
         advice = next((text for key, text in ALEMBIC_ADVICE.items() if key in str(error)), None)
         heads = context.script.get_heads()
@@ -100,17 +117,106 @@ def explained_errors() -> Iterator[None]:
             )
         if advice is None:
             raise
-        raise CommandError(f"{error}. {advice}") from None
+        raise CommandError(f"{str(error).rstrip('.')}. {advice}") from None
+    except Exception as error:
+        step = revision_step(error)
+        if step is None:  # not raised by a revision: a traceback is the best account
+            raise
+        if isinstance(error, NotImplementedError) and step.startswith("downgrade()"):
+            # IrreversibleMigration, raised by a downgrade().
+            message = f"This downgrade would undo a revision that cannot be undone: {error}"
+            raise CommandError(message) from None
+        raise CommandError(failed_revision(step, error)) from error
+
+
+def show_errors_when_quiet() -> None:
+    """alembic.ini silences Alembic's log of an error, which repeats its "FAILED: ..." line;
+    ``alembic -q`` leaves that line out, so let the log say it then."""
+    if getattr(context.config.cmd_opts, "quiet", False):
+        logging.getLogger("alembic.util.messaging").setLevel(logging.ERROR)
+
+
+def sqlite_locked(waited: float) -> str:
+    """Why SQLite said "database is locked": another writer for the whole timeout, or a
+    connection handed in that could not wait at all."""
+    timeout = settings.migration_lock_timeout()
+    if waited < timeout and isinstance(context.config.attributes.get("connection"), Connection):
+        # SQLite refuses at once, rather than deadlock, when a transaction that has read
+        # wants to write while another connection writes.
+        return (
+            f"The SQLite database is being written by another connection, and the connection "
+            f"handed in could not wait for it (it gave up after {waited:.1f} s): it was "
+            "inside a transaction that had read the database. Commit or roll back before "
+            "handing it in, or migrate on a new connection."
+        )
+    return (
+        f"Another process held the SQLite database for over {timeout:g} s. Wait for it to "
+        "finish, or raise MIGRATION_LOCK_TIMEOUT."
+    )
+
+
+def revision_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of ``error``'s traceback inside a revision file, if any."""
+    folder = Path(context.script.dir).resolve()
+    frames = traceback.extract_tb(error.__traceback__)
+    steps = [frame for frame in frames if is_revision_file(Path(frame.filename), folder)]
+    return steps[-1] if steps else None
 
 
 def revision_step(error: BaseException) -> str | None:
     """Name the revision step that raised ``error`` (upgrade() of <file>), if one did."""
-    frames = traceback.extract_tb(error.__traceback__)
-    steps = [frame for frame in frames if Path(frame.filename).parent.name == "versions"]
-    return f"{steps[-1].name}() of {Path(steps[-1].filename).name}" if steps else None
+    frame = revision_frame(error)
+    return f"{frame.name}() of {Path(frame.filename).name}" if frame else None
 
 
-def failed_migration(step: str, reason: str) -> str:
+def revision_line(error: BaseException) -> int | None:
+    """The line of the revision file where ``error`` was raised."""
+    frame = revision_frame(error)
+    return frame.lineno if frame else None
+
+
+def failed_revision(step: str, error: Exception) -> str:
+    """A revision's own code failed (a typo, a wrong argument): where, and what Python said;
+    offline, whether it reads the database, which ``--sql`` has not got."""
+    line = revision_line(error)
+    what = f"{type(error).__name__}: {error}{did_you_mean(error)}"
+    if not context.is_offline_mode():
+        return f"{step} failed at line {line}: {what}"
+    message = f"{step} cannot be rendered as SQL (line {line}): {what}"
+    if reads_the_database(error):
+        message += (
+            ". It reads the database, which --sql has not got: run that part under "
+            "`if not context.is_offline_mode():`"
+        )
+    return message
+
+
+def did_you_mean(error: Exception) -> str:
+    """The attribute a misspelt one most likely meant (op.add_colum: add_column)."""
+    if not isinstance(error, AttributeError) or error.obj is None or not error.name:
+        return ""
+    names = [name for name in dir(error.obj) if not name.startswith("_")]
+    likely = difflib.get_close_matches(error.name, names, n=1)
+    return f" (did you mean {likely[0]}?)" if likely else ""
+
+
+def reads_the_database(error: Exception) -> bool:
+    """Whether ``error``, raised offline, comes from reading the database: offline, a
+    statement returns nothing (None), and the connection is a placeholder that records SQL."""
+    if "MockConnection" in f"{type(error).__name__} {error}":
+        return True  # inspect(op.get_bind()), bind.exec_driver_sql(...)
+    if isinstance(error, AttributeError) and error.obj is None:
+        return error.name in RESULT_METHODS  # bind.execute(...).scalar()
+    frame = revision_frame(error)
+    # for row in bind.execute(...): the None it returned is iterated
+    return (
+        isinstance(error, TypeError)
+        and "NoneType" in str(error)
+        and (frame is not None and "execute(" in (frame.line or ""))
+    )
+
+
+def failed_migration(step: str, reason: str, line: int | None = None) -> str:
     """Which revision failed, the database's reason, and what to do when it is a known one."""
     if any(words in reason for words in LOCK_TIMED_OUT):
         return (
@@ -124,7 +230,7 @@ def failed_migration(step: str, reason: str) -> str:
             "(MIGRATION_STATEMENT_TIMEOUT): do the work in smaller batches, or raise the "
             f"timeout for this revision ({LIVE_DATABASE_DOC})."
         )
-    message = f"{step} failed: {reason}"
+    message = f"{step} failed{f' at line {line}' if line else ''}: {reason}"
     if CONSTRAINT_NOT_FOUND.search(reason):
         message += (
             ". Constraints a revision leaves unnamed are named by the naming convention "

@@ -10,12 +10,15 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 
-from dotenv import find_dotenv, load_dotenv
+from dotenv import dotenv_values, find_dotenv, load_dotenv
 
 DEFAULT_MIGRATION_LOCK_TIMEOUT = 60.0
 """Seconds a deploy waits for another deploy that is migrating the same database."""
 MAX_TIMEOUT = 86400.0  # a day: every database can wait that long
+# ${NAME} or ${NAME:-default} in a value of .env, as python-dotenv expands them.
+ENV_REFERENCE = re.compile(r"\$\{([^}:]*)(:-[^}]*)?\}")
 DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT = 5.0
 """Seconds one migration statement may wait for a lock on a table or row; 0: no limit."""
 DEFAULT_MIGRATION_STATEMENT_TIMEOUT = 300.0
@@ -28,17 +31,46 @@ class SettingsError(ValueError):
 
 def setting(name: str) -> str | None:
     """A setting from the environment, or else from the .env file of the current directory."""
-    read_env_file()
+    problem = read_env_file().get(name)
+    if problem:
+        raise SettingsError(problem)
     return os.environ.get(name)
 
 
 @functools.cache
-def read_env_file() -> None:
-    """Read .env once into the environment; values already in the environment win."""
+def read_env_file() -> dict[str, str]:
+    """Read .env once into the environment; values already in the environment win.
+
+    Returns what is wrong with the lines it read, by setting: a line without a value, or a
+    value naming a variable that is not set (python-dotenv expands ``${DB_NAME}`` to
+    nothing, which would quietly point the URL at another database).
+    """
+    path = find_dotenv(usecwd=True)
     try:
-        load_dotenv(find_dotenv(usecwd=True))
+        written = dotenv_values(path, interpolate=False) if path else {}
     except UnicodeDecodeError:
         raise SettingsError(".env is not UTF-8 text: save it as UTF-8.") from None
+    problems = {
+        name: problem
+        for name, value in written.items()
+        if name not in os.environ and (problem := env_file_problem(name, value, written))
+    }
+    load_dotenv(path)
+    return problems
+
+
+def env_file_problem(name: str, value: str | None, written: dict[str, str | None]) -> str | None:
+    """What is wrong with the line ``name=value`` of .env, if anything."""
+    if value is None:
+        return f"{name} in .env has no value (the line has no '='): write {name}=..., or delete it."
+    for variable, default in ENV_REFERENCE.findall(value):
+        if not default and variable not in os.environ and written.get(variable) is None:
+            reference = "${" + variable + "}"  # built, not an f-string: braces read as Jinja
+            return (
+                f"{name} in .env uses {reference}, which is not set: set {variable}, or write "
+                "the value itself (a default: ${NAME:-value})."
+            )
+    return None
 
 
 def migration_lock_timeout() -> float:

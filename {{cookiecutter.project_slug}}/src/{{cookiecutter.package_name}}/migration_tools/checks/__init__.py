@@ -5,9 +5,11 @@ checks any history, on any engine, without naming a revision or a table.
   the rows at every step (runs.py, snapshot.py, rows.py);
 * ``models_differences``: the models against the migrated database (models.py);
 * ``offline_problem``: every revision renders as SQL (offline.py);
-* ``empty_database`` and ``with_connection``: the tests' throw-away databases (databases.py).
+* ``empty_database`` and ``with_connection``: the tests' throw-away databases (databases.py);
+* ``unreadable_revision``: a revision file Alembic cannot read, with its line.
 """
 
+from ..revision_files import unreadable_revision
 from .databases import OnDatabase, empty_database, unreachable, with_connection
 from .failure import MigrationCheckFailed
 from .models import models_differences
@@ -25,5 +27,6 @@ __all__ = [
     "models_differences",
     "offline_problem",
     "unreachable",
+    "unreadable_revision",
     "with_connection",
 ]

@@ -12,10 +12,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
+
+from ..settings import SettingsError
+from ..url_options import driver_options
 
 if TYPE_CHECKING:  # imported only by async projects: it needs greenlet
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,11 +46,28 @@ def server_of(url: URL) -> URL:
     return url.set(database=ADMIN_DATABASES[backend]) if backend in ADMIN_DATABASES else url
 
 
+def admin_engine(server: URL, **options: Any) -> Engine:
+    """An engine on the administration database of ``server``, with its blocking driver."""
+    url, connect_args = driver_options(server_of(server))
+    return create_engine(url, connect_args=connect_args, **options)
+
+
 def unreachable(url: URL, variable: str) -> str | None:
     """Why the tests' server at ``url`` (named by ``variable``) cannot be used, if so."""
     if url.get_backend_name() == "sqlite":
         return None
-    admin = create_engine(server_of(url))
+    blocking = server_of(url)
+    try:
+        blocking.get_dialect().import_dbapi()
+        admin = admin_engine(url)
+    except ImportError as error:
+        return (
+            f"The tests create their databases on the server of {variable} with "
+            f"{blocking.get_driver_name()}, which is not installed (no module {error.name!r}): "
+            "install it, or point TEST_DATABASE_URL at this project's own database engine."
+        )
+    except SettingsError as error:
+        return f"{variable}: {error}"
     try:
         admin.connect().close()
     except DBAPIError as error:
@@ -70,7 +90,7 @@ def empty_database(server: URL, folder: Path) -> Iterator[URL]:
         yield server.set(database=str(folder / "test.db"))
         return
     name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_of(server), isolation_level="AUTOCOMMIT")
+    admin = admin_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"CREATE DATABASE {name}")
