@@ -207,11 +207,21 @@ def find_release(root: Path, ref: str | None, main_branch: str) -> Release | str
         base = git(root, "merge-base", "HEAD", branch)
         if base.returncode == 0:
             start = base.stdout.decode().strip()
+            if unchanged_since(root, start):  # a fresh project, say: nothing to compare
+                return f"nothing has changed since {branch} ({start[:7]})"
             return Release(f"{branch} ({start[:7]})", start)
     return (
         f"no tag, and no branch {main_branch} to start from: tag the release in production "
         "(git tag v1.0), or name one with REF=<tag or commit>"
     )
+
+
+def unchanged_since(root: Path, commit: str) -> bool:
+    """Whether HEAD is ``commit`` and the work tree holds no change to the code or the
+    migrations."""
+    head = git(root, "rev-parse", "HEAD").stdout.decode().strip()
+    changes = git(root, "status", "--porcelain", "--", "src", "alembic.ini")
+    return head == commit and changes.returncode == 0 and not changes.stdout.strip()
 
 
 def export(root: Path, release: Release, scripts: ScriptDirectory, folder: Path) -> Path | str:
