@@ -160,7 +160,8 @@ def escape_query_at_signs(raw: str) -> str:
     start = rest.find("?", len(head))
     if not separator or start < 0:
         return raw
-    return f"{scheme}://{rest[:start]}{rest[start:].replace('@', '%40')}"
+    query = rest[start:].replace("@", "%40")
+    return f"{scheme}://{rest[:start]}{query}"
 
 
 def require_driver(url: URL) -> None:
