@@ -492,10 +492,15 @@ def test_downgrade_that_leaves_a_trace_fails_the_stairway(
 @pytest.mark.parametrize("project", ["sqlite", "mysql"], indirect=True)
 def test_table_copied_in_batch_mode_both_ways_passes(project: BakedProject) -> None:
     # (On PostgreSQL, a copied table gets a new sequence for its id: a real difference.)
-    add_history(project, TABLE_COPIED_BOTH_WAYS)
+    (revision,) = add_history(project, TABLE_COPIED_BOTH_WAYS)
     # Offline mode cannot copy a table, and at head `users` has a column its model lacks.
+    # The lint reads the copy as SQLite's way of altering a table, and on MySQL as a finding.
     output = run_migration_checks(project, "-k", "not offline and not models_match")
-    assert "4 passed" in output, output
+    if project.database == "sqlite":
+        assert "4 passed" in output, output
+    else:
+        assert "1 failed, 3 passed" in output, output
+        assert f'{revision.file}: table-copy: batch_alter_table("users", recreate="always")' in output
     assert "warning" not in output, output
 
 

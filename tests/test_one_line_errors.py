@@ -98,7 +98,7 @@ def test_typo_in_an_op_call_names_its_line_and_the_name_it_meant(bake: Bake, tmp
     assert "(did you mean add_column?)" in line
     # The tests: one failure says it, the others point at it; no offline-mode advice.
     result = project.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_migrations.py", check=False)
-    assert "3 failed" in result.stdout, result.stdout
+    assert "4 failed" in result.stdout, result.stdout
     assert "(did you mean add_column?)" in result.stdout, result.stdout
     assert "see test_every_revision_upgrades_and_downgrades_cleanly" in result.stdout
     assert "is_offline_mode" not in result.stdout and "Traceback" not in result.stdout

@@ -8,6 +8,8 @@ pytest-alembic passes passes here, and one it fails fails here, naming the revis
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import BakedProject
 from test_migration_checks import (  # noqa: F401 (project: a fixture)
@@ -98,8 +100,8 @@ def test_revisions_that_write_and_change_their_own_data_pass(project: BakedProje
 @pytest.mark.parametrize(
     ("history", "message"),
     [
-        (FOO_DOWNGRADE_RENAMES, "does not undo its upgrade():\n  table bar: left behind"),
-        (FOO_DOWNGRADE_RAISES, "failed: ValueError: Something went wrong"),
+        (FOO_DOWNGRADE_RENAMES, re.escape("does not undo its upgrade():\n  table bar: left behind")),
+        (FOO_DOWNGRADE_RAISES, r"failed at line \d+: ValueError: Something went wrong"),
     ],
     ids=["downgrade-leaves-a-trace", "failing-downgrade"],
 )
@@ -109,4 +111,4 @@ def test_a_downgrade_pytest_alembic_fails_fails_here_naming_it(
     (revision,) = add_history(project, history)
     output = only_history_checks(project)
     assert "1 failed" in output, output[-3000:]
-    assert f"downgrade() of {revision.file} {message}" in output, output[-3000:]
+    assert re.search(rf"downgrade\(\) of {re.escape(revision.file)} {message}", output), output[-3000:]

@@ -32,7 +32,7 @@ from alembic.util import CommandError
 from ..config import read_config, tools_option
 from . import rules, rules_mysql, rules_postgresql
 from .contract_steps import ContractSteps
-from .findings import Finding, shown_path
+from .findings import Finding, finding, shown_path
 from .render import Revision, RevisionFile, RevisionScript, render
 from .waivers import waived
 
@@ -72,6 +72,10 @@ def problems(paths: Iterable[Path] | None = None) -> list[str]:
 
 def find_dangers(revisions: Sequence[Revision], database: str) -> Iterator[Finding]:
     renderable = [revision for revision in revisions if revision.unrenderable is None]
+    for revision in renderable:
+        if revision.copied_table and database != "sqlite":  # SQLite alters by copying
+            operation = f'batch_alter_table("{revision.copied_table}", recreate="always")'
+            yield finding(revision.path, "table-copy", operation, line=revision.copy_line)
     if database == "postgresql":
         yield from rules_postgresql.find_dangers(renderable)
         return

@@ -79,6 +79,12 @@ ADVICE = {
         "adding a foreign key scans the table while writes to both tables are blocked",
         NOT_VALID_THEN_VALIDATE,
     ),
+    "table-copy": (
+        "the batch operation copies the table into a new one, then drops the old one: what "
+        "the running release writes to it meanwhile waits, or is lost",
+        "alter the table in place, with op.add_column, op.alter_column and the like, not "
+        'batch_alter_table(recreate="always")',
+    ),
     "ban-truncate": (
         "the release still running during the deploy loses every row of the table at once",
         "delete rows in a data migration that names them, or keep the table until no "

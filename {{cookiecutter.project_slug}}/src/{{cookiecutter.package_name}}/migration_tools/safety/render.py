@@ -10,13 +10,17 @@ transaction (an ``autocommit_block()`` commits it).
 
 SQLite runs most batch operations as a copy of the table, which needs the live table to
 read its columns from; such a revision is rendered with SQLAlchemy's generic dialect
-instead: each batch operation as the ALTER statement it stands for.
+instead: each batch operation as the ALTER statement it stands for. A batch operation that
+always copies (``recreate="always"``) cannot be rendered at all: the revision is kept with
+the table it copies, which on SQLite is how a table is altered, and on a server a finding.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +38,8 @@ from sqlalchemy.engine.default import DefaultDialect
 
 # What SQLite's batch mode says when it needs the live table to copy it.
 SQLITE_TABLE_COPY = "batch mode with dialect sqlite"
+# What any batch operation that copies a table says with no database to read it from.
+TABLE_COPY = re.compile(r'requires a live database connection with which to reflect the table "([^"]+)"')
 # What a revision that reads the database says with no database: the placeholder
 # connection has no rows to give.
 NEEDS_A_DATABASE = ("MockConnection", "NoneType", "has no attribute 'fetch", "no attribute 'scalar")
@@ -91,6 +97,8 @@ class Revision:
     statements: list[Statement] = field(default_factory=list)
     unrenderable: str | None = None  # the error, when it could not be rendered
     table_copies: bool = False  # SQLite: rendered generically, its batch copies the table
+    copied_table: str | None = None  # the table a batch operation copies, when it always does
+    copy_line: int = 0  # the line of that batch operation
 
     @cached_property
     def path(self) -> Path:
@@ -123,6 +131,15 @@ class Recorder:
 
     def flush(self) -> None:
         pass
+
+    def line_in(self, error: Exception) -> int:
+        """The last line of the revision file that ``error`` went through (0: none)."""
+        lines = [
+            line
+            for frame, line in traceback.walk_tb(error.__traceback__)
+            if frame.f_code.co_filename == self.revision_file
+        ]
+        return lines[-1] if lines else 0
 
     def caller_line(self) -> int:
         """The line of the innermost call in the revision file that led here."""
@@ -158,6 +175,8 @@ def render(config: Config, scripts: Iterable[RevisionScript], database: str) -> 
                 for revision in copies:
                     revision.table_copies = True
                     run_upgrade(revision, recorder, transactional=True)
+    for revision in rendered:
+        keep_table_copy(revision, database)
     return rendered
 
 
@@ -167,10 +186,22 @@ def run_upgrade(revision: Revision, recorder: Recorder, *, transactional: bool) 
     recorder.start(revision.script, transactional=transactional)
     try:
         revision.script.module.upgrade()
-        revision.unrenderable = None
+        revision.unrenderable = revision.copied_table = None
     except Exception as error:
         revision.unrenderable = explain(error)
+        copied = TABLE_COPY.search(str(error))
+        revision.copied_table = copied[1] if copied else None
+        revision.copy_line = recorder.line_in(error)
     revision.statements = recorder.statements
+
+
+def keep_table_copy(revision: Revision, database: str) -> None:
+    """A revision stopped by a batch operation that always copies its table is kept as
+    rendered up to there, with the table it copies (the lint's rules judge that)."""
+    if revision.unrenderable is None or revision.copied_table is None:
+        return
+    revision.table_copies = database == "sqlite"
+    revision.unrenderable = None
 
 
 def table_copy(revision: Revision, database: str) -> bool:
