@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 from alembic.script import ScriptDirectory
 
 # The names in a revision file that point at other revisions, and that name it.
 REFERENCES = ("down_revision", "depends_on")
 NAMES = ("revision", "branch_labels")
+# A revision file's id line, found without parsing the file.
+ID_LINE = re.compile(r"""^revision\b[^=\n]*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
 def unreadable_revision(scripts: ScriptDirectory) -> str | None:
@@ -140,3 +144,20 @@ def assigned(node: ast.stmt) -> tuple[str | None, object]:
         return target.id, ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError):
         return target.id, None
+
+
+def dangling_reference_of(modules: Iterable[ModuleType], folder: Path) -> str | None:
+    """What ``dangling_reference`` says when one of the revision ``modules`` points at an id
+    no file of ``folder`` has; the whole folder is parsed only then."""
+    ids = {
+        found
+        for path in folder.rglob("*.py")
+        for found in ID_LINE.findall(path.read_text(encoding="utf-8", errors="replace"))
+    }
+    referenced = {
+        target
+        for module in modules
+        for name in REFERENCES
+        for target in literal_strings(getattr(module, name, None))
+    }
+    return dangling_reference(folder) if referenced - ids else None

@@ -30,6 +30,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ..config import read_config, tools_option
+from ..revision_files import dangling_reference_of, explain_unreadable
 from . import rules, rules_mysql, rules_postgresql
 from .contract_steps import ContractSteps
 from .findings import Finding, finding, shown_path
@@ -96,9 +97,9 @@ def revisions(
     found: list[RevisionScript] = []
     if paths is not None and not start:
         # The quick way, for pre-commit: only these files are read, not the whole history.
-        found, others = revision_files(scripts, paths)
-        if not others:
-            return found, []
+        found, others, broken = revision_files(scripts, paths)
+        if not others or broken:
+            return found, broken
         paths = others  # outside the versions folder: looked for in the whole history
     everything = list(reversed(list(scripts.walk_revisions())))
     skipped: set[str] = set()
@@ -128,21 +129,30 @@ def revisions(
 
 def revision_files(
     scripts: ScriptDirectory, paths: Iterable[Path]
-) -> tuple[list[RevisionScript], list[Path]]:
-    """The revision files at ``paths`` in the versions folder, each read on its own, and
-    the paths that are not."""
+) -> tuple[list[RevisionScript], list[Path], list[str]]:
+    """The revision files at ``paths`` in the versions folder, each read on its own; the
+    paths that are not; and why each file Python cannot run is broken, in one line."""
     folders = {Path(folder).resolve() for folder in scripts.version_locations or [scripts.versions]}
     found: list[RevisionScript] = []
     others = []
+    broken = []
     for path in paths:
         revision = None
         if path.suffix == ".py" and path.is_file() and path.resolve().parent in folders:
-            revision = RevisionFile.load(path)
+            try:
+                revision = RevisionFile.load(path)
+            except Exception as error:
+                broken.append(explain_unreadable(error, scripts))
+                continue
         if revision is None:
             others.append(path)
         else:
             found.append(revision)
-    return found, others
+    if found and not broken:  # a down_revision naming no revision breaks every command
+        folder = Path(scripts.versions).resolve()
+        dangling = dangling_reference_of([revision.module for revision in found], folder)
+        broken += [dangling] if dangling else []
+    return found, others, broken
 
 
 def not_a_revision(path: Path) -> str:

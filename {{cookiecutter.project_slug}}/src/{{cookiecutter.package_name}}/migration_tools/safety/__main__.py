@@ -13,9 +13,11 @@ from ..config import read_config
 from ..revision_files import unreadable_revision
 from . import problems
 
+paths = [Path(arg) for arg in sys.argv[1:]]
 # A revision file Alembic cannot read is named with its line, as alembic and the tests do.
-unreadable = unreadable_revision(ScriptDirectory.from_config(read_config()))
-found = [unreadable] if unreadable else problems([Path(arg) for arg in sys.argv[1:]] or None)
+# With files named (pre-commit's way), only those are read: problems() names a broken one.
+unreadable = None if paths else unreadable_revision(ScriptDirectory.from_config(read_config()))
+found = [unreadable] if unreadable else problems(paths or None)
 if found:
     print("\n".join(found))
     sys.exit(1)

@@ -39,7 +39,7 @@ from sqlalchemy.engine.default import DefaultDialect
 # What SQLite's batch mode says when it needs the live table to copy it.
 SQLITE_TABLE_COPY = "batch mode with dialect sqlite"
 # What any batch operation that copies a table says with no database to read it from.
-TABLE_COPY = re.compile(r'requires a live database connection with which to reflect the table "([^"]+)"')
+TABLE_COPY = re.compile(r'live database connection with which to reflect the table "([^"]+)"')
 # What a revision that reads the database says with no database: the placeholder
 # connection has no rows to give.
 NEEDS_A_DATABASE = ("MockConnection", "NoneType", "has no attribute 'fetch", "no attribute 'scalar")
