@@ -1,4 +1,4 @@
-"""Every migration run sets a lock timeout and a statement timeout (migrations/timeouts.py).
+"""Every migration run sets a lock timeout and a statement timeout (migration_tools/timeouts.py).
 
 On the real PostgreSQL and MariaDB servers, with each project's own driver: a revision
 queued behind another session's lock, or running a statement too long, fails within
