@@ -43,17 +43,6 @@ def test_uv_sync_and_uv_run(cookies: Any, answers: dict[str, object], project_ve
     assert not unexpected_skips(result.stdout), result.stdout
 
 
-def test_plain_pip_install(cookies: Any) -> None:
-    project = cookies.bake().project_path
-    env = clean_env()
-    pip = [project / ".venv" / "bin" / "python", "-m", "pip", "install", "--quiet"]
-    run([sys.executable, "-m", "venv", ".venv"], cwd=project, env=env)
-    run([*pip, "--upgrade", "pip"], cwd=project, env=env)
-    run([*pip, "--editable", ".", "--group", "dev"], cwd=project, env=env)
-    run([project / ".venv" / "bin" / "alembic", "upgrade", "head"], cwd=project, env=env)
-    run([project / ".venv" / "bin" / "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env)
-
-
 # An application using the installed package: it migrates, then reads the users back.
 APPLICATION = """
 from {package}.migration_tools.commands import upgrade

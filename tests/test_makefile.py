@@ -91,6 +91,8 @@ def test_install_makes_the_venv_again_with_the_python_named(cookies: Any) -> Non
 
 
 def test_install_with_pip_shows_what_it_installs(cookies: Any) -> None:
+    """The README's pip commands, as `make install` runs them without uv: the project
+    migrates and its tests pass."""
     project = cookies.bake().project_path
     result = run(["make", "install", "UV=", f"PYTHON={sys.executable}"], cwd=project, env=clean_env())
     lines = result.stdout.splitlines()
@@ -99,3 +101,4 @@ def test_install_with_pip_shows_what_it_installs(cookies: Any) -> None:
     assert any(line.startswith("Collecting ") for line in lines), result.stdout
     assert any(line.startswith("Successfully installed ") for line in lines), result.stdout
     run([project / ".venv" / "bin" / "alembic", "upgrade", "head"], cwd=project, env=clean_env())
+    run([project / ".venv" / "bin" / "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=clean_env())
