@@ -313,6 +313,25 @@ def read_server(connection: Connection, names: set[str] | None) -> dict[str, Ent
     return entries
 
 
+# SQLite's views and triggers, which autogenerate cannot see.
+SQLITE_OTHER_OBJECTS = """
+    SELECT type || ' ' || name || CASE type WHEN 'trigger' THEN ' on ' || tbl_name ELSE '' END
+    FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY 1
+"""
+
+
+def unseen_by_autogenerate(connection: Connection) -> list[str]:
+    """What the schema holds that autogenerate cannot see, and so cannot write a revision
+    for, each as ``<kind> <name>``: views and triggers on every engine, functions,
+    procedures, standalone sequences and extensions on PostgreSQL, routines and events on
+    MySQL."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        return [str(name) for name in connection.exec_driver_sql(SQLITE_OTHER_OBJECTS).scalars()]
+    catalog = catalog_postgresql if dialect == "postgresql" else catalog_mysql
+    return catalog.read_other_objects(connection)
+
+
 def describe(inspector: Inspector) -> dict[str, Any]:
     """Every table in detail, as SQLAlchemy reflects it (SQLite's scratch copies)."""
     columns = inspector.get_multi_columns()
