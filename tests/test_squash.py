@@ -62,8 +62,11 @@ def downgrade() -> None:
 """
 MOOD = """
 def upgrade() -> None:
+    mood = sa.Enum("fine", "broken", name="mood")
+    if op.get_context().dialect.name == "postgresql":  # a type of its own there
+        mood.create(op.get_bind())
     with op.batch_alter_table("items") as batch:
-        batch.add_column(sa.Column("mood", sa.Enum("fine", "broken", name="mood"), nullable=True))
+        batch.add_column(sa.Column("mood", mood, nullable=True))
 
 
 def downgrade() -> None:
@@ -77,6 +80,9 @@ MORE_KINDS = {
     30: ("op.execute(\"INSERT INTO kinds (id, name) VALUES (3, 'kit')\")", 'op.execute("DELETE FROM kinds WHERE id = 3")'),
     STAMPED + 2: ("op.execute(\"INSERT INTO kinds (id, name) VALUES (4, 'set')\")", 'op.execute("DELETE FROM kinds WHERE id = 4")'),
 }
+# On PostgreSQL, the safety lint asks for indexes built and dropped CONCURRENTLY: these
+# tables stay small, and a waiver says so.
+WAIVER = "# migration-safety: allow require-concurrent-index-{} -- a small table\n    "
 # Five steps on a table of its own, again and again: create it, add a column, index it,
 # drop the index, then drop the column (or, every other time, the table).
 STEPS = [
@@ -90,8 +96,8 @@ STEPS = [
         '        batch.add_column(sa.Column("extra", sa.Integer()))',
         'with op.batch_alter_table("{t}") as batch:\n        batch.drop_column("extra")',
     ),
-    ('op.create_index("ix_{t}_label", "{t}", ["label"])', 'op.drop_index("ix_{t}_label", "{t}")'),
-    ('op.drop_index("ix_{t}_label", "{t}")', 'op.create_index("ix_{t}_label", "{t}", ["label"])'),
+    ('{creation}op.create_index("ix_{t}_label", "{t}", ["label"])', 'op.drop_index("ix_{t}_label", "{t}")'),
+    ('{deletion}op.drop_index("ix_{t}_label", "{t}")', 'op.create_index("ix_{t}_label", "{t}", ["label"])'),
 ]
 DROP_COLUMN = STEPS[1][::-1]
 DROP_TABLE = (
@@ -156,14 +162,16 @@ print(json.dumps(read_picture(make_url(sys.argv[1])).as_json()))
 """
 
 
-def body(number: int) -> str:
+def body(number: int, database: str) -> str:
     """The upgrade() and downgrade() of revision ``number`` (2 to 50; 1 is the bake's)."""
     fixed = {2: KINDS, 3: ITEMS, 4: MOOD}
     if number in fixed:
         return fixed[number]
     step, group = (number - 5) % 5, (number - 5) // 5
     up, down = (*STEPS, DROP_TABLE if group % 2 else DROP_COLUMN)[step]
-    up, down = up.format(t=f"f{number - step}"), down.format(t=f"f{number - step}")
+    table = f"f{number - step}"
+    waivers = {kind: WAIVER.format(kind) if database == "postgresql" else "" for kind in ("creation", "deletion")}
+    up, down = up.format(t=table, **waivers), down.format(t=table)
     if number in MORE_KINDS:
         up, down = f"{up}\n    {MORE_KINDS[number][0]}", f"{MORE_KINDS[number][1]}\n    {down}"
     return f"\n\ndef upgrade() -> None:\n    {up}\n\n\ndef downgrade() -> None:\n    {down}\n"
@@ -183,9 +191,9 @@ def grow_history(project: BakedProject) -> list[Revision]:
     chain = [Revision(FIRST, "")]
     for number in range(2, REVISIONS + 1):
         # A drop waits until the new code is live: a contract step (docs/migrations.md).
-        upgrade = body(number).split("downgrade")[0]
+        upgrade = body(number, project.database).split("downgrade")[0]
         header = '\nphase = "contract"\n' if "drop_table" in upgrade or "drop_column" in upgrade else ""
-        chain.append(add_revision(project, chain[-1].id, body(number), number=number, header=header))
+        chain.append(add_revision(project, chain[-1].id, body(number, project.database), number=number, header=header))
     write_head_file(project, chain[-1])
     models = project.path / "src" / project.package / "models"
     tables = "".join(TABLE_MODEL.format(cls=t.upper(), t=t) for t in surviving_tables())
