@@ -77,8 +77,14 @@ def downgrade() -> None:
 """
 # Seed rows added later on, in a revision of the steps below.
 MORE_KINDS = {
-    30: ("op.execute(\"INSERT INTO kinds (id, name) VALUES (3, 'kit')\")", 'op.execute("DELETE FROM kinds WHERE id = 3")'),
-    STAMPED + 2: ("op.execute(\"INSERT INTO kinds (id, name) VALUES (4, 'set')\")", 'op.execute("DELETE FROM kinds WHERE id = 4")'),
+    30: (
+        "op.execute(\"INSERT INTO kinds (id, name) VALUES (3, 'kit')\")",
+        'op.execute("DELETE FROM kinds WHERE id = 3")',
+    ),
+    STAMPED + 2: (
+        "op.execute(\"INSERT INTO kinds (id, name) VALUES (4, 'set')\")",
+        'op.execute("DELETE FROM kinds WHERE id = 4")',
+    ),
 }
 # On PostgreSQL, the safety lint asks for indexes built and dropped CONCURRENTLY: these
 # tables stay small, and a waiver says so.
@@ -87,13 +93,11 @@ WAIVER = "# migration-safety: allow require-concurrent-index-{} -- a small table
 # drop the index, then drop the column (or, every other time, the table).
 STEPS = [
     (
-        'op.create_table("{t}", sa.Column("id", sa.Integer(), primary_key=True), '
-        'sa.Column("label", sa.String(20)))',
+        'op.create_table("{t}", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("label", sa.String(20)))',
         'op.drop_table("{t}")',
     ),
     (
-        'with op.batch_alter_table("{t}") as batch:\n'
-        '        batch.add_column(sa.Column("extra", sa.Integer()))',
+        'with op.batch_alter_table("{t}") as batch:\n        batch.add_column(sa.Column("extra", sa.Integer()))',
         'with op.batch_alter_table("{t}") as batch:\n        batch.drop_column("extra")',
     ),
     ('{creation}op.create_index("ix_{t}_label", "{t}", ["label"])', 'op.drop_index("ix_{t}_label", "{t}")'),
@@ -137,14 +141,14 @@ class Item(Base):
     qty: Mapped[int] = mapped_column(server_default="0", index=True)
     mood: Mapped[Mood | None] = mapped_column(Enum(Mood, name="mood"))
 {tables}'''
-TABLE_MODEL = '''
+TABLE_MODEL = """
 
 class {cls}(Base):
     __tablename__ = "{t}"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str | None] = mapped_column(String(20))
-'''
+"""
 VIEW = """
 def upgrade() -> None:
     op.execute("CREATE VIEW busy_items AS SELECT id FROM items WHERE qty > 0")
@@ -201,11 +205,13 @@ def grow_history(project: BakedProject) -> list[Revision]:
     init = models / "__init__.py"
     names = ["Item", "Kind", *(t.upper() for t in surviving_tables())]
     init.write_text(
-        init.read_text().replace(
-            "from {0}.models.user import User\n".format(project.package),
+        init.read_text()
+        .replace(
+            f"from {project.package}.models.user import User\n",
             f"from {project.package}.models.stock import {', '.join(names)}\n"
             f"from {project.package}.models.user import User\n",
-        ).replace('__all__ = ["Base", "User"]', f"__all__ = {['Base', *names, 'User']!r}")
+        )
+        .replace('__all__ = ["Base", "User"]', f"__all__ = {['Base', *names, 'User']!r}")
     )
     return chain
 
@@ -216,9 +222,7 @@ def picture(project: BakedProject, url: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
-def test_squash_up_to_revision_40_of_50(
-    database: str, cookies: Any, project_venv: Path, tmp_path: Path
-) -> None:
+def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_venv: Path, tmp_path: Path) -> None:
     server = server_url(database)
     answers = {"project_name": "Squash Demo", "database": database, "async": False}
     result = cookies.bake(extra_context=answers)

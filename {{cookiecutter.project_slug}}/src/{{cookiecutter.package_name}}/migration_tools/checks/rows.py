@@ -195,9 +195,7 @@ class SampleRows:
         return set(self.samples.get(revision, {}))
 
 
-def after_squashes(
-    samples: SampleRowsByRevision, squashed: dict[str, str]
-) -> SampleRowsByRevision:
+def after_squashes(samples: SampleRowsByRevision, squashed: dict[str, str]) -> SampleRowsByRevision:
     """The samples of a squashed revision (migrations/squashed.txt) written after the
     baseline that replaced it, with the baseline's own."""
     found: SampleRowsByRevision = {}

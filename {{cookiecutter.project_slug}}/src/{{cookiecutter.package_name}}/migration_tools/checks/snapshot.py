@@ -7,7 +7,9 @@ comments, in the server's own words: PostgreSQL's catalog (catalog_postgresql.py
 triggers, enum types and sequences), MySQL's SHOW CREATE TABLE (catalog_mysql.py), SQLite's
 sqlite_master (with triggers and views). It does not see views on PostgreSQL and MySQL,
 other schemas, or, on SQLite, what SQLAlchemy cannot read back from a table (a column's
-collation, an index on an expression).
+collation, an index on an expression). What autogenerate cannot see (views, triggers,
+functions, procedures, extensions...) is listed apart, on every engine, by
+``unseen_by_autogenerate``: a squash stops on it (migration_tools/squash/).
 
 The migration checks compare the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
@@ -327,9 +329,11 @@ def unseen_by_autogenerate(connection: Connection) -> list[str]:
     MySQL."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
-        return [str(name) for name in connection.exec_driver_sql(SQLITE_OTHER_OBJECTS).scalars()]
-    catalog = catalog_postgresql if dialect == "postgresql" else catalog_mysql
-    return catalog.read_other_objects(connection)
+        found = connection.exec_driver_sql(SQLITE_OTHER_OBJECTS).scalars()
+        return [str(name) for name in found]
+    if dialect == "postgresql":
+        return catalog_postgresql.read_other_objects(connection)
+    return catalog_mysql.read_other_objects(connection)
 
 
 def describe(inspector: Inspector) -> dict[str, Any]:

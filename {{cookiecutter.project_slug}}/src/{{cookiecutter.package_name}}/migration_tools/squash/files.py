@@ -10,8 +10,8 @@ files, keeping the date in the last one's name, so it still sorts first.
 from __future__ import annotations
 
 import shutil
-from argparse import Namespace
 import tempfile
+from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, MetaData, Table, inspect, select
 from ..checks.snapshot import SchemaSnapshot, explain, sqlite_meaning, unseen_by_autogenerate
 
 VERSION_TABLE = "alembic_version"
+# What is in one database only: the baseline's (True), or the old revisions' (False).
+BUILT_BY_ONE = {True: "only in the baseline's database", False: "not built by the baseline"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,7 @@ def picture_of(connection: Connection) -> Picture:
     schema = {key: entry.description for key, entry in snapshot.entries.items()}
     if connection.dialect.name == "sqlite":  # its statements, by what they mean
         schema = sqlite_meaning(schema)
-    return Picture(
-        plain(schema), plain(rows_of(connection)), unseen_by_autogenerate(connection)
-    )
+    return Picture(plain(schema), plain(rows_of(connection)), unseen_by_autogenerate(connection))
 
 
 def rows_of(connection: Connection) -> dict[str, list[Any]]:
@@ -69,8 +69,7 @@ def differences(old: Picture, new: Picture) -> list[str]:
         if was == now:
             continue
         if was is None or now is None:
-            where = "only in the baseline's database" if was is None else "not built by the baseline"
-            lines.append(f"table {key}: {where}")
+            lines.append(f"table {key}: {BUILT_BY_ONE[was is None]}")
         else:
             lines += explain(key, was, now)
     for table in sorted(old.rows.keys() | new.rows.keys()):
@@ -79,11 +78,10 @@ def differences(old: Picture, new: Picture) -> list[str]:
         missing, extra = was_rows - now_rows, now_rows - was_rows
         if missing:
             first = sorted(missing)[0]
-            lines.append(f"rows of {table}: {missing.total()} not written by the baseline ({first})")
+            lines.append(f"rows of {table}: {missing.total()} {BUILT_BY_ONE[False]} ({first})")
         if extra:
             first = sorted(extra)[0]
-            lines.append(f"rows of {table}: {extra.total()} only in the baseline's database ({first})")
+            lines.append(f"rows of {table}: {extra.total()} {BUILT_BY_ONE[True]} ({first})")
     for unseen in sorted(set(old.unseen) ^ set(new.unseen)):
-        where = "only in the baseline's database" if unseen in new.unseen else "not built"
-        lines.append(f"{unseen}: {where}")
+        lines.append(f"{unseen}: {BUILT_BY_ONE[unseen in new.unseen]}")
     return lines

@@ -13,7 +13,7 @@ import datetime
 import decimal
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.autogenerate.api import AutogenContext
@@ -49,18 +49,20 @@ def reflected(connection: Connection) -> MetaData:
     metadata.remove(metadata.tables[VERSION_TABLE])
     for table in metadata.tables.values():
         # The names as they are: rendered op.f(name), which the naming convention keeps.
-        for item in [*table.constraints, *table.indexes]:
-            if item.name:
-                item.name = conv(item.name)
+        for constraint in table.constraints:
+            if isinstance(constraint.name, str):
+                constraint.name = conv(constraint.name)
+        for index in table.indexes:
+            if isinstance(index.name, str):
+                index.name = conv(index.name)
     if connection.dialect.name == "postgresql":
         for table in metadata.tables.values():
             for column in table.columns:
                 default = column.server_default
-                serial = f"{table.name}_{column.name}_seq"
+                text = str(getattr(default, "arg", ""))
                 # A SERIAL column's own sequence: the baseline's SERIAL makes it again.
-                if default is not None and "nextval(" in str(getattr(default, "arg", "")):
-                    if serial in str(getattr(default, "arg", "")):
-                        column.server_default = None
+                if "nextval(" in text and f"{table.name}_{column.name}_seq" in text:
+                    column.server_default = None
     return metadata
 
 
@@ -72,10 +74,12 @@ def render_baseline(old: Connection, empty: Connection) -> Rendered:
         connection=empty, opts={"compare_type": True, "target_metadata": metadata}
     )
     script = produce_migrations(context, metadata)
-    drop_indexes_with_their_tables(script.downgrade_ops)
+    upgrade_ops, downgrade_ops = script.upgrade_ops, script.downgrade_ops
+    assert upgrade_ops is not None and downgrade_ops is not None
+    drop_indexes_with_their_tables(downgrade_ops)
     contexts: list[AutogenContext] = []
 
-    def remember(_kind: str, _item: Any, autogen_context: AutogenContext) -> bool:
+    def remember(_kind: str, _item: Any, autogen_context: AutogenContext) -> Literal[False]:
         contexts.append(autogen_context)  # its imports: what the rendered types need
         return False  # rendered as autogenerate renders it
 
@@ -84,7 +88,7 @@ def render_baseline(old: Connection, empty: Connection) -> Rendered:
             operations, render_as_batch=sqlite, render_item=remember, migration_context=context
         )
 
-    rendered = Rendered(render(script.upgrade_ops), render(script.downgrade_ops))
+    rendered = Rendered(render(upgrade_ops), render(downgrade_ops))
     for found in contexts:
         rendered.imports |= set(found.imports)
     rows = rows_code(old, metadata, rendered.imports)
@@ -128,7 +132,7 @@ def rows_code(old: Connection, metadata: MetaData, imports: set[str]) -> str:
             for column in table.primary_key.columns:
                 if column.autoincrement is True or column.identity is not None:
                     lines.append(
-                        f'op.execute("SELECT setval(pg_get_serial_sequence(\'{table.name}\', '
+                        f"op.execute(\"SELECT setval(pg_get_serial_sequence('{table.name}', "
                         f"'{column.name}'), (SELECT max({column.name}) FROM {table.name}))\")"
                     )
     return "\n    ".join(lines)
