@@ -19,6 +19,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from .. import head_file
 from .history import Squashed
 from .render import Rendered
 
@@ -38,8 +39,13 @@ def written_baseline(
         staging.set_main_option("script_location", scratch)
         staging.set_main_option("path_separator", "os")
         staging.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-        for name, value in config.get_section(HOOKS, {}).items():
-            staging.set_section_option(HOOKS, name, value.replace("%", "%%"))
+        # The project's hooks but the head file's, which is written once the swap is done.
+        hooks = config.get_section(HOOKS, {})
+        names = [name.strip() for name in hooks.get("hooks", "").split(",") if name.strip()]
+        kept = [name for name in names if hooks.get(f"{name}.module") != head_file.__name__]
+        for option, value in hooks.items():
+            staging.set_section_option(HOOKS, option, value.replace("%", "%%"))
+        staging.set_section_option(HOOKS, "hooks", ", ".join(kept))
         script = ScriptDirectory.from_config(staging).generate_revision(
             squashed.last.revision,
             f"Baseline: the revisions up to {squashed.last.revision}, squashed",
