@@ -19,7 +19,6 @@ from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migration_tools import checks, safety
 from {{ cookiecutter.package_name }}.migration_tools.config import alembic_ini, read_config
 from {{ cookiecutter.package_name }}.migration_tools.head_file import head_problem
-from {{ cookiecutter.package_name }}.migration_tools.squash import baseline_problem
 
 from tests.sample_rows import SAMPLE_ROWS
 
@@ -99,13 +98,6 @@ def test_offline_mode_renders_sql(
             "test_every_revision_upgrades_and_downgrades_cleanly."
         )
     fail_with(problem)
-
-
-def test_squashed_baseline_builds_what_it_replaced(database_url: URL) -> None:
-    """After `make squash upto=<revision>`, the baseline still builds the schema and rows
-    of the revisions it replaced, as tests/squashed_baseline.json recorded them; with no
-    squash, there is nothing to check."""
-    fail_with(baseline_problem(database_url))
 
 
 def test_command_line_migrates_database_url(
