@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(30), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kinds")),
         sa.UniqueConstraint("name", name=op.f("uq_kinds_name")),
+        sqlite_autoincrement=True,
     )
     kinds = sa.table("kinds", sa.column("id"), sa.column("name"))
     op.bulk_insert(kinds, [{"id": 1, "name": "tool"}, {"id": 2, "name": "part"}])
@@ -126,7 +127,7 @@ class Mood(enum.Enum):
 
 class Kind(Base):
     __tablename__ = "kinds"
-    __table_args__ = (UniqueConstraint("name"),)
+    __table_args__ = (UniqueConstraint("name"), {{"sqlite_autoincrement": True}})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(30))
@@ -277,6 +278,7 @@ def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_ven
         assert f"revision: str = {last.id!r}" in text.replace('"', "'"), text
         assert "down_revision: str | Sequence[str] | None = None" in text, text
         assert "op.bulk_insert(" in text and '"kit"' in text, text
+        assert ("sqlite_autoincrement=True" in text) == (database == "sqlite"), text
         squashed_ids = (migrations_dir(project) / "squashed.txt").read_text()
         assert f"{chain[SQUASHED_AWAY - 1].id} {last.id}\n" in squashed_ids
         assert (project.path / "tests" / "squashed_baseline.json").is_file()

@@ -38,6 +38,16 @@ def squashed_revisions(scripts: ScriptDirectory) -> dict[str, str]:
     return found
 
 
+def latest_baseline(revision: str, squashed: dict[str, str]) -> str:
+    """The revision that now stands for ``revision``: itself, or the baseline of the last
+    squash that replaced it (a baseline can be squashed in turn)."""
+    seen = {revision}
+    while revision in squashed and squashed[revision] not in seen:
+        revision = squashed[revision]
+        seen.add(revision)
+    return revision
+
+
 def add_squashed(scripts: ScriptDirectory, squashed: list[str], baseline: str) -> None:
     """Name ``squashed``, now replaced by ``baseline``, in the file (kept from earlier squashes)."""
     path = squashed_file(scripts)

@@ -13,7 +13,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, and_, column, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError
 
-from ..squashed_file import squashed_revisions
+from ..squashed_file import latest_baseline, squashed_revisions
 from .failure import MigrationCheckFailed
 
 # Under a revision id, the rows to write into each of its tables right after it is applied.
@@ -200,7 +200,7 @@ def after_squashes(samples: SampleRowsByRevision, squashed: dict[str, str]) -> S
     baseline that replaced it, with the baseline's own."""
     found: SampleRowsByRevision = {}
     for revision, tables in samples.items():
-        into = found.setdefault(squashed.get(revision, revision), {})
+        into = found.setdefault(latest_baseline(revision, squashed), {})
         for name, rows in tables.items():
             into[name] = [*into.get(name, []), *rows]
     return found

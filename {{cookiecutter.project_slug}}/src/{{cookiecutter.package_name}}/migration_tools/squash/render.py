@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql.base import PGInspector
 from sqlalchemy.schema import conv
 
 from ..autogenerate import drop_indexes_with_their_tables
+from ..checks.snapshot import AUTOINCREMENT
 from .picture import VERSION_TABLE
 
 # The modules that the repr() of a row's values needs.
@@ -33,6 +34,9 @@ VALUE_IMPORTS = {
     decimal.Decimal: "from decimal import Decimal",
     uuid.UUID: "from uuid import UUID",
 }
+
+
+SQLITE_TABLES = "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
 
 
 @dataclass
@@ -55,6 +59,11 @@ def reflected(connection: Connection) -> MetaData:
         for index in table.indexes:
             if isinstance(index.name, str):
                 index.name = conv(index.name)
+    if connection.dialect.name == "sqlite":
+        # AUTOINCREMENT, which reflection leaves out (ids are never used twice).
+        for name, sql in connection.exec_driver_sql(SQLITE_TABLES):
+            if name in metadata.tables and AUTOINCREMENT.search(sql or ""):
+                metadata.tables[name].dialect_options["sqlite"]["autoincrement"] = True
     if connection.dialect.name == "postgresql":
         for table in metadata.tables.values():
             for column in table.columns:
