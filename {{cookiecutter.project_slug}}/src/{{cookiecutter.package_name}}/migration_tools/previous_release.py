@@ -252,12 +252,17 @@ def released_revisions(scripts: ScriptDirectory, source: Path) -> tuple[set[str]
     # A squash's baseline keeps the id of the last revision it replaced, under another
     # file name; the revisions before it are in it (migrations/squashed.txt).
     squashed = squashed_revisions(scripts)
-    released |= {baseline for baseline in squashed.values() for name in lacking if baseline in name}
-    kept = [name for name in lacking if not any(baseline in name for baseline in released)]
-    replaced = [
-        name for name in kept if any(old in name and squashed[old] in released for old in squashed)
+    baselines = set(squashed.values())
+    for name in list(lacking):
+        baseline = next((found for found in baselines if found in name), None)
+        if baseline is not None:
+            released.add(baseline)
+            lacking.remove(name)
+    return released, [
+        name
+        for name in lacking
+        if not any(old in name and squashed[old] in released for old in squashed)
     ]
-    return released, [name for name in kept if name not in replaced]
 
 
 def newest(revisions: set[str], scripts: ScriptDirectory) -> list[str]:
