@@ -103,7 +103,7 @@ def test_cookbook_options_keep_every_check_green(project: BakedProject, tmp_path
         check=False, **test_server,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "9 passed" in result.stdout, result.stdout[-4000:]
+    assert "10 passed" in result.stdout, result.stdout[-4000:]
     assert "warning" not in result.stdout.lower(), result.stdout[-4000:]
 
 
