@@ -14,7 +14,6 @@ from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from ..checks.snapshot import SchemaSnapshot, explain, sqlite_meaning, unseen_by_autogenerate
 
-VERSION_TABLE = "alembic_version"
 # What is in one database only: the baseline's (True), or the old revisions' (False).
 BUILT_BY_ONE = {True: "only in the baseline's database", False: "not built by the baseline"}
 
@@ -33,21 +32,24 @@ class Picture:
         return cls(found["schema"], found["rows"], found["unseen"])
 
 
-def picture_of(connection: Connection) -> Picture:
-    """The schema, rows and unseen objects of the database of ``connection``, as JSON
-    would give them back (so that a picture read from a file compares equal)."""
-    snapshot = SchemaSnapshot(connection, read_everything=True)
+def picture_of(connection: Connection, version_table: str) -> Picture:
+    """The schema, rows and unseen objects of the database of ``connection``, less
+    Alembic's ``version_table``, as JSON would give them back (so that a picture read
+    from a file compares equal)."""
+    snapshot = SchemaSnapshot(connection, read_everything=True, version_table=version_table)
     schema = {key: entry.description for key, entry in snapshot.entries.items()}
     if connection.dialect.name == "sqlite":  # its statements, by what they mean
         schema = sqlite_meaning(schema)
-    return Picture(plain(schema), plain(rows_of(connection)), unseen_by_autogenerate(connection))
+    return Picture(
+        plain(schema), plain(rows_of(connection, version_table)), unseen_by_autogenerate(connection)
+    )
 
 
-def rows_of(connection: Connection) -> dict[str, list[Any]]:
+def rows_of(connection: Connection, version_table: str) -> dict[str, list[Any]]:
     """The rows of every table that has any, less Alembic's version table."""
     metadata = MetaData()
     found: dict[str, list[Any]] = {}
-    for name in sorted(set(inspect(connection).get_table_names()) - {VERSION_TABLE}):
+    for name in sorted(set(inspect(connection).get_table_names()) - {version_table}):
         table = Table(name, metadata, autoload_with=connection)
         rows = [dict(row) for row in connection.execute(select(table)).mappings()]
         if rows:

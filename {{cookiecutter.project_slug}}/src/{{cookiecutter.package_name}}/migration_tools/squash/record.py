@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, create_engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Connection, create_engine
 
-from ..config import alembic_ini
+from ..config import alembic_ini, read_config
+from ..phases import through_env
 from ..previous_release import blocking, migrate
 from .picture import Picture, differences, picture_of
 
@@ -27,12 +29,23 @@ def write_record(revision: str, dialect: str, picture: Picture) -> Path:
 
 
 def read_picture(url: URL) -> Picture:
+    """What the database at ``url`` holds, less Alembic's version table."""
     engine = create_engine(blocking(url))
     try:
         with engine.connect() as connection:
-            return picture_of(connection)
+            return picture_of(connection, version_table_of(connection))
     finally:
         engine.dispose()
+
+
+def version_table_of(connection: Connection) -> str:
+    """Alembic's version table, as env.py names it (``version_table``, alembic_version
+    by default)."""
+    config = read_config(connection)
+    scripts = ScriptDirectory.from_config(config)
+    name: str = through_env(config, scripts, lambda context: context.version_table)
+    connection.commit()  # what env.py began, reading
+    return name
 
 
 def baseline_problem(url: URL) -> str | None:

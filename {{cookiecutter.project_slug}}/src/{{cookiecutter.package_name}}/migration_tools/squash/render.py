@@ -24,7 +24,6 @@ from sqlalchemy.schema import conv
 
 from ..autogenerate import drop_indexes_with_their_tables
 from ..checks.snapshot import AUTOINCREMENT
-from .picture import VERSION_TABLE
 
 # The modules that the repr() of a row's values needs.
 VALUE_IMPORTS = {
@@ -46,11 +45,11 @@ class Rendered:
     imports: set[str] = field(default_factory=set)
 
 
-def reflected(connection: Connection) -> MetaData:
-    """The tables of the database of ``connection``, less Alembic's version table."""
+def reflected(connection: Connection, version_table: str) -> MetaData:
+    """The tables of the database of ``connection``, less Alembic's ``version_table``."""
     metadata = MetaData()
     metadata.reflect(connection)
-    metadata.remove(metadata.tables[VERSION_TABLE])
+    metadata.remove(metadata.tables[version_table])
     for table in metadata.tables.values():
         # The names as they are: rendered op.f(name), which the naming convention keeps.
         for constraint in table.constraints:
@@ -75,9 +74,9 @@ def reflected(connection: Connection) -> MetaData:
     return metadata
 
 
-def render_baseline(old: Connection, empty: Connection) -> Rendered:
+def render_baseline(old: Connection, empty: Connection, version_table: str) -> Rendered:
     """upgrade() and downgrade() that build on ``empty`` what ``old`` holds."""
-    metadata = reflected(old)
+    metadata = reflected(old, version_table)
     sqlite = empty.dialect.name == "sqlite"
     context = MigrationContext.configure(
         connection=empty, opts={"compare_type": True, "target_metadata": metadata}

@@ -17,7 +17,7 @@ from ..squashed_file import add_squashed
 from .files import Swap, written_baseline
 from .history import HistoryRefused, squashed_revisions
 from .picture import differences
-from .record import read_picture, write_record
+from .record import read_picture, version_table_of, write_record
 from .render import render_baseline
 
 DOC = 'docs/migrations.md, "Squashing old revisions"'
@@ -57,7 +57,7 @@ def squash(upto: str, server: URL | None = None) -> str:
         old_engine, new_engine = create_engine(old_url), create_engine(new_url)
         try:
             with old_engine.connect() as old_db, new_engine.connect() as new_db:
-                rendered = render_baseline(old_db, new_db)
+                rendered = render_baseline(old_db, new_db, version_table_of(old_db))
         finally:
             old_engine.dispose()
             new_engine.dispose()
