@@ -10,7 +10,8 @@ head, and is squashed up to revision 40. Then:
 * a database stamped at revision 45 upgrades to head;
 * a database at revision 20, now squashed away, gets a one-line refusal;
 * the baked suite passes (its migration checks and the kept proof included);
-* on SQLite, a history whose old revisions create a view stops the squash, naming it.
+* on SQLite, a history whose old revisions create a view stops the squash, naming it;
+* on PostgreSQL, an exclusion constraint, which the baseline would lack, stops it too.
 """
 
 from __future__ import annotations
@@ -157,6 +158,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW busy_items")
+"""
+BOOKINGS = """
+def upgrade() -> None:
+    op.execute(
+        "CREATE TABLE bookings (id integer PRIMARY KEY, during int4range, "
+        "EXCLUDE USING gist (during WITH &&))"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("bookings")
 """
 # Run in the project: steps on a database ("upgrade head", "downgrade <revision>", the
 # alembic_version row set to "version <revision>", "picture"); prints the first picture
@@ -320,3 +332,21 @@ def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_ven
         ), refused.stderr
         assert len(refused.stderr.splitlines()) == 2, refused.stderr  # and make's own line
         assert sorted(versions.glob("*.py")) == before_files
+
+    if database == "postgresql":
+        # An exclusion constraint, which SQLAlchemy does not reflect: the baseline would
+        # lack it, the proof says so, and the files are put back.
+        bookings = add_revision(project, chain[-1].id, BOOKINGS, number=REVISIONS + 1, slug="bookings")
+        write_head_file(project, bookings)
+        before_files = sorted(versions.glob("*.py"))
+        refused = project.run(
+            "make", f"VENV={project_venv}", "-s", "squash", f"upto={bookings.id}", check=False, **tests_server
+        )
+        assert refused.returncode != 0
+        assert refused.stderr.startswith(
+            f"The baseline would build another database than the revisions up to {bookings.id}, so "
+            "nothing was changed: exclusion constraint bookings_during_excl: missing"
+        ), refused.stderr
+        assert len(refused.stderr.splitlines()) == 2, refused.stderr
+        assert sorted(versions.glob("*.py")) == before_files
+        assert (migrations_dir(project) / "head.txt").read_text() == f"{bookings.file}\n"
