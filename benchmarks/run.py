@@ -160,9 +160,7 @@ def main() -> None:
         [*requirements(projects[options.sizes[0]]), options.pytest_alembic],
     )
 
-    timings = {
-        (size, tool): Timings() for size in options.sizes for tool in (*TOOLS, *UPGRADES)
-    }
+    timings = {(size, tool): Timings() for size in options.sizes for tool in (*TOOLS, *UPGRADES)}
     for size, project in projects.items():
         squashed = squashed_copy(python, project, size, options.server)
         upgrades = {UPGRADES[0]: project, UPGRADES[1]: squashed}
