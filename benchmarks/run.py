@@ -14,7 +14,10 @@ project's migration safety lint on its own:
 * the project's whole test suite, as ``make test`` runs it (every test in tests/);
 * pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``;
 * ``python -m <package>.migration_tools.safety``, which the suite also runs as one of its tests
-  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL).
+  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL);
+* ``alembic upgrade head`` on a fresh database, before and after squashing the history up to
+  its tenth revision from the end (``python -m <package>.migration_tools.squash``, run once,
+  untimed, on a copy of the project).
 
 It prints a Markdown table of median times and writes it to <workdir>/results.md.
 Needs cookiecutter (see tests/requirements.txt) and PyPI, to build the virtualenv.
@@ -31,6 +34,9 @@ import subprocess
 import sys
 import time
 import tomllib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +58,11 @@ TOOLS = {
     "pytest-alembic": [*PYTEST, "tests/test_pytest_alembic.py"],
     "safety lint": ["-m", "{package}.migration_tools.safety"],
 }
+# `alembic upgrade head` on a fresh database, on the grown history and on a copy of it
+# squashed up to its tenth revision from the end.
+UPGRADE = ["-m", "alembic", "upgrade", "head"]
+UPGRADES = ("upgrade head", "upgrade head, squashed")
+KEPT_AFTER_SQUASH = 10
 # The revision the template ships, which the generated history follows.
 FIRST_REVISION = "3f9c2a1b7d40"
 
@@ -149,23 +160,86 @@ def main() -> None:
         [*requirements(projects[options.sizes[0]]), options.pytest_alembic],
     )
 
-    timings = {(size, tool): Timings() for size in options.sizes for tool in TOOLS}
+    timings = {(size, tool): Timings() for size in options.sizes for tool in (*TOOLS, *UPGRADES)}
     for size, project in projects.items():
+        squashed = squashed_copy(python, project, size, options.server)
+        upgrades = {UPGRADES[0]: project, UPGRADES[1]: squashed}
         # One untimed run compiles the revision files to bytecode, as on any second run.
         timed(python, project, TOOLS["project suite"], options.server)
+        for folder in upgrades.values():
+            with fresh_database(python, folder, options.server) as url:
+                timed(python, folder, UPGRADE, options.server, DATABASE_URL=url)
         # Alternate the tools, so that a busy moment on the machine slows them alike.
         for _ in range(options.runs):
             for tool, arguments in TOOLS.items():
                 wall, cpu = timed(python, project, arguments, options.server)
-                timings[size, tool].wall.append(wall)
-                timings[size, tool].cpu.append(cpu)
-                print(f"N={size:<5} {tool:<15} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
+                record(timings[size, tool], size, tool, wall, cpu)
+            for tool, folder in upgrades.items():
+                with fresh_database(python, folder, options.server) as url:
+                    wall, cpu = timed(python, folder, UPGRADE, options.server, DATABASE_URL=url)
+                record(timings[size, tool], size, tool, wall, cpu)
 
     where = "SQLite, temporary file" if options.server is None else f"{database} server"
     table = report(options.sizes, timings, options.runs, python, where)
     (workdir / "results.md").write_text(table)
     print()
     print(table, end="")
+
+
+def record(timings: Timings, size: int, tool: str, wall: float, cpu: float) -> None:
+    timings.wall.append(wall)
+    timings.cpu.append(cpu)
+    print(f"N={size:<5} {tool:<22} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
+
+
+def squashed_copy(python: Path, project: Path, size: int, server: str | None) -> Path:
+    """A copy of ``project`` whose history is squashed up to its tenth revision from the
+    end (the second, on a history too short for that)."""
+    copy = project.parent.parent / f"{project.parent.name}-squashed" / project.name
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(project, copy, symlinks=True)
+    upto = max(2, size - KEPT_AFTER_SQUASH)
+    revision = f"b{upto:011x}"
+    package = next((copy / "src").iterdir()).name
+    squash = ["-m", f"{package}.migration_tools.squash", revision]
+    wall, _ = timed(python, copy, squash, server, TEST_DATABASE_URL=server or "")
+    print(f"N={size:<5} squashed up to revision {upto} in {wall:.1f} s (untimed)", flush=True)
+    return copy
+
+
+@contextmanager
+def fresh_database(python: Path, project: Path, server: str | None) -> Iterator[str]:
+    """The URL of a new, empty database: a SQLite file beside ``project``, or a database
+    on ``server``; removed afterwards."""
+    if server is None:
+        path = project.parent / "fresh.db"
+        path.unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        path.unlink(missing_ok=True)
+        return
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    base, _, _ = server.rpartition("/")
+    admin(python, server, f"CREATE DATABASE {name}")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin(python, server, f"DROP DATABASE {name}")
+
+
+ADMIN = """
+import sys
+from sqlalchemy import create_engine, make_url
+url = make_url(sys.argv[1])
+driver = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}[url.get_backend_name()]
+engine = create_engine(url.set(drivername=driver), isolation_level="AUTOCOMMIT")
+with engine.connect() as connection:
+    connection.exec_driver_sql(sys.argv[2])
+"""
+
+
+def admin(python: Path, server: str, statement: str) -> None:
+    """Run ``statement`` on ``server`` with the virtualenv's drivers, outside a transaction."""
+    check([str(python), "-c", ADMIN, server, statement])
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -251,16 +325,18 @@ def make_virtualenv(venv: Path, packages: list[str]) -> Path:
 
 
 def timed(
-    python: Path, project: Path, arguments: list[str], server: str | None
+    python: Path, project: Path, arguments: list[str], server: str | None, **extra: str
 ) -> tuple[float, float]:
-    """Run ``python arguments`` in the project; return its wall-clock and CPU seconds
-    (squawk's included: getrusage counts every finished child). Stops on failure."""
+    """Run ``python arguments`` in the project, with the ``extra`` environment variables
+    (an empty one is left unset); return its wall-clock and CPU seconds (squawk's
+    included: getrusage counts every finished child). Stops on failure."""
     package = next((project / "src").iterdir()).name
     arguments = [argument.format(package=package) for argument in arguments]
     env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update(PYTHONPATH=str(project / "src"), VIRTUAL_ENV=str(python.parent.parent))
     if server is not None:
         env["TEST_DATABASE_URL"] = server
+    env.update({key: value for key, value in extra.items() if value})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = server_cpu(server)
     start = time.perf_counter()
@@ -316,26 +392,32 @@ def report(
 ) -> str:
     """The results as a Markdown table: medians, the speed-up, and the growth with N."""
     ours, theirs, lint = TOOLS
+    full, squashed = UPGRADES
     lines = [
-        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time | {lint}, s |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time "
+        f"| {full}, s | {squashed}, s | squash speed-up | {lint}, s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         mine, other = timings[size, ours], timings[size, theirs]
+        before, after = timings[size, full], timings[size, squashed]
         lines.append(
             f"| {size} | {seconds(mine)} | {seconds(other)} "
             f"| {median(other.wall) / median(mine.wall):.1f}x "
             f"| {median(other.cpu) / median(mine.cpu):.1f}x "
+            f"| {seconds(before)} | {seconds(after)} "
+            f"| {median(before.wall) / median(after.wall):.1f}x "
             f"| {seconds(timings[size, lint])} |"
         )
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
-        growth = [
-            median(timings[large, tool].wall) / median(timings[small, tool].wall) for tool in TOOLS
-        ]
+        growth = {
+            tool: median(timings[large, tool].wall) / median(timings[small, tool].wall)
+            for tool in (*TOOLS, *UPGRADES)
+        }
         lines.append(
-            f"| time({large}) / time({small}) | {growth[0]:.1f} | {growth[1]:.1f} | | "
-            f"| {growth[2]:.1f} |"
+            f"| time({large}) / time({small}) | {growth[ours]:.1f} | {growth[theirs]:.1f} | | "
+            f"| {growth[full]:.1f} | {growth[squashed]:.1f} | | {growth[lint]:.1f} |"
         )
     versions = subprocess.run(
         [str(python), "-c", VERSIONS], capture_output=True, text=True, check=True
@@ -344,7 +426,8 @@ def report(
         "",
         f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets "
         f"({'the client and the server' if 'server' in where else 'the client'}). "
-        f"{where}; {versions}.",
+        f"{where}; {versions}. Squashed: up to the tenth revision from the end "
+        f"(python -m <package>.migration_tools.squash <revision>).",
     ]
     return "\n".join(lines) + "\n"
 

@@ -38,7 +38,7 @@ def other_python() -> Path | None:
 
 TARGETS = [
     "install", "db-upgrade", "db-expand", "db-contract", "db-downgrade", "revision",
-    "check-previous-release", "test", "lint",
+    "check-previous-release", "squash", "test", "lint",
 ]
 
 
@@ -60,6 +60,8 @@ def test_make_targets_work(cookies: Any, project_venv: Path, tmp_path: Path) -> 
     usage = make("revision", check=False)
     assert usage.returncode == 2 and 'usage: make revision m="describe the change"' in usage.stderr
     assert "no revision written" in make("revision", "m=nothing changed").stdout
+    usage = make("squash", check=False)
+    assert usage.returncode == 2 and "usage: make squash upto=<revision>" in usage.stderr
 
     make("lint")
     make("test")

@@ -12,6 +12,9 @@ Alembic runs ``migrations/env.py``; env.py and the tests call on what is here:
 * ``previous_release`` (with ``released_models``): the release in production still works
   on the schema a deploy's first phase leaves;
 * ``safety``: the migration safety lint;
+* ``squash`` (with ``squashed_file``): the revisions up to one replaced by a proven
+  baseline (``make squash upto=<revision>``), and a clear refusal for a database older
+  than it;
 * ``checks``: the machinery of the migration tests in ``tests/test_migrations.py``.
 
 Nothing here names this project: it works from ``alembic.ini`` and the database URL alone.

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import settings
 from .revision_files import is_revision_file, unreadable_revision
+from .squashed_file import squashed_refusal
 
 # Alembic's own errors that newcomers meet, with what to do about each.
 ALEMBIC_ADVICE = {
@@ -108,6 +109,9 @@ def explained_errors() -> Iterator[None]:
             "(see .env.example)"
         ) from None
     except CommandError as error:
+        refusal = squashed_refusal(context.script, str(error))
+        if refusal:  # a database older than the baseline of a squash
+            raise CommandError(refusal) from None
         advice = next((text for key, text in ALEMBIC_ADVICE.items() if key in str(error)), None)
         heads = context.script.get_heads()
         if advice is None and len(heads) > 1 and "head" in str(error):

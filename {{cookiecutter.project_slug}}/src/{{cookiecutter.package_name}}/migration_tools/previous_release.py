@@ -52,6 +52,7 @@ from .checks.databases import BLOCKING_DRIVERS, empty_database
 from .config import alembic_ini, read_config, tools_option
 from .phases import ancestors, expand_plan, parents_of, through_env
 from .settings import setting
+from .squashed_file import squashed_revisions
 
 # The models of the release, unless alembic.ini's [migration_tools] says otherwise.
 PACKAGE = __name__.rsplit(".", 2)[0]
@@ -247,7 +248,21 @@ def released_revisions(scripts: ScriptDirectory, source: Path) -> tuple[set[str]
     files = {path.name for path in versions.glob("*.py") if not path.name.startswith("_")}
     by_file = {Path(str(script.path)).name: script for script in scripts.walk_revisions()}
     released = {by_file[name].revision for name in files & by_file.keys()}
-    return released, sorted(files - by_file.keys())
+    lacking = sorted(files - by_file.keys())
+    # A squash's baseline keeps the id of the last revision it replaced, under another
+    # file name; the revisions before it are in it (migrations/squashed.txt).
+    squashed = squashed_revisions(scripts)
+    baselines = set(squashed.values())
+    for name in list(lacking):
+        baseline = next((found for found in baselines if found in name), None)
+        if baseline is not None:
+            released.add(baseline)
+            lacking.remove(name)
+    return released, [
+        name
+        for name in lacking
+        if not any(old in name and squashed[old] in released for old in squashed)
+    ]
 
 
 def newest(revisions: set[str], scripts: ScriptDirectory) -> list[str]:

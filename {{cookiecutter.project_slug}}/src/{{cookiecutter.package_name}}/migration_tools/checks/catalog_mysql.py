@@ -96,3 +96,25 @@ def readable(column: str) -> str:
 
 def unquote(name: str) -> str:
     return name.replace("``", "`")
+
+
+# What autogenerate cannot see, each as "<kind> <name>": views, triggers, stored
+# procedures and functions, scheduled events.
+OTHER_OBJECTS = """
+    SELECT CONCAT('view ', table_name) FROM information_schema.views
+      WHERE table_schema = DATABASE()
+    UNION ALL
+    SELECT CONCAT('trigger ', trigger_name, ' on ', event_object_table)
+      FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+    UNION ALL
+    SELECT CONCAT(LOWER(routine_type), ' ', routine_name) FROM information_schema.routines
+      WHERE routine_schema = DATABASE()
+    UNION ALL
+    SELECT CONCAT('event ', event_name) FROM information_schema.events
+      WHERE event_schema = DATABASE()
+"""
+
+
+def read_other_objects(connection: Connection) -> list[str]:
+    """What autogenerate cannot see in the schema (OTHER_OBJECTS), sorted."""
+    return sorted(str(name) for name in connection.exec_driver_sql(OTHER_OBJECTS).scalars())

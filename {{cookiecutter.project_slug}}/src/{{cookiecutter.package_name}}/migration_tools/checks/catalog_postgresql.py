@@ -101,3 +101,35 @@ def readable(column: str) -> str:
     type_, null, rest = column.partition(" NOT NULL" if " NOT NULL" in column else " NULL")
     type_ = type_.upper().replace("CHARACTER VARYING", "VARCHAR")
     return f"{type_}{null}{rest}"
+
+
+# What autogenerate cannot see, each as "<kind> <name>": views, functions and procedures,
+# triggers, standalone sequences, extensions (plpgsql comes with every database). What an
+# extension brings along is the extension's.
+OTHER_OBJECTS = """
+    WITH here AS (SELECT current_schema()::regnamespace AS oid),
+    extension_owned AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
+    SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view '
+        ELSE 'sequence ' END || c.relname
+      FROM pg_class c, here
+      WHERE c.relnamespace = here.oid AND c.relkind IN ('v', 'm', 'S')
+      AND c.oid NOT IN (SELECT objid FROM extension_owned)
+      AND NOT EXISTS (
+        SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+        AND c.relkind = 'S' AND d.deptype IN ('a', 'i'))
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname
+      FROM pg_proc p, here
+      WHERE p.pronamespace = here.oid AND p.oid NOT IN (SELECT objid FROM extension_owned)
+    UNION ALL
+    SELECT 'trigger ' || t.tgname || ' on ' || c.relname
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid, here
+      WHERE c.relnamespace = here.oid AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
+"""
+
+
+def read_other_objects(connection: Connection) -> list[str]:
+    """What autogenerate cannot see in the schema (OTHER_OBJECTS), sorted."""
+    return sorted(connection.exec_driver_sql(OTHER_OBJECTS).scalars())

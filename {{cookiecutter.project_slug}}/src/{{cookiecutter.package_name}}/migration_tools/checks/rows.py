@@ -13,6 +13,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, and_, column, func, inspect, select, table
 from sqlalchemy.exc import DBAPIError
 
+from ..squashed_file import latest_baseline, squashed_revisions
 from .failure import MigrationCheckFailed
 
 # Under a revision id, the rows to write into each of its tables right after it is applied.
@@ -110,10 +111,10 @@ class SampleRows:
         self, connection: Connection, scripts: ScriptDirectory, samples: SampleRowsByRevision
     ) -> None:
         self.connection = connection
-        self.samples = samples
+        self.samples = after_squashes(samples, squashed_revisions(scripts))
         # revision -> table -> the rows written there, while they are in the database
         self.written: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        unknown = [revision for revision in samples if not has_revision(scripts, revision)]
+        unknown = [revision for revision in self.samples if not has_revision(scripts, revision)]
         if unknown:
             raise MigrationCheckFailed(
                 f"tests/sample_rows.py writes rows at revision {', '.join(unknown)}, which no "
@@ -192,6 +193,17 @@ class SampleRows:
 
     def tables_of(self, revision: str) -> set[str]:
         return set(self.samples.get(revision, {}))
+
+
+def after_squashes(samples: SampleRowsByRevision, squashed: dict[str, str]) -> SampleRowsByRevision:
+    """The samples of a squashed revision (migrations/squashed.txt) written after the
+    baseline that replaced it, with the baseline's own."""
+    found: SampleRowsByRevision = {}
+    for revision, tables in samples.items():
+        into = found.setdefault(latest_baseline(revision, squashed), {})
+        for name, rows in tables.items():
+            into[name] = [*into.get(name, []), *rows]
+    return found
 
 
 def similar_rows(

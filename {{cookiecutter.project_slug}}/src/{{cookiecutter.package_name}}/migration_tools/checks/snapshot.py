@@ -7,7 +7,9 @@ comments, in the server's own words: PostgreSQL's catalog (catalog_postgresql.py
 triggers, enum types and sequences), MySQL's SHOW CREATE TABLE (catalog_mysql.py), SQLite's
 sqlite_master (with triggers and views). It does not see views on PostgreSQL and MySQL,
 other schemas, or, on SQLite, what SQLAlchemy cannot read back from a table (a column's
-collation, an index on an expression).
+collation, an index on an expression). What autogenerate cannot see (views, triggers,
+functions, procedures, extensions...) is listed apart, on every engine, by
+``unseen_by_autogenerate``: a squash stops on it (migration_tools/squash/).
 
 The migration checks compare the schema before and after every revision. Reading all of it each
 time would make the check slow on a long history (with 1000 tables, every step would read
@@ -311,6 +313,27 @@ def read_server(connection: Connection, names: set[str] | None) -> dict[str, Ent
             sequences = connection.exec_driver_sql(PG_SEQUENCES).scalars()
             entries[SEQUENCES] = Entry({"sequence": {name: name for name in sequences}})
     return entries
+
+
+# SQLite's views and triggers, which autogenerate cannot see.
+SQLITE_OTHER_OBJECTS = """
+    SELECT type || ' ' || name || CASE type WHEN 'trigger' THEN ' on ' || tbl_name ELSE '' END
+    FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY 1
+"""
+
+
+def unseen_by_autogenerate(connection: Connection) -> list[str]:
+    """What the schema holds that autogenerate cannot see, and so cannot write a revision
+    for, each as ``<kind> <name>``: views and triggers on every engine, functions,
+    procedures, standalone sequences and extensions on PostgreSQL, routines and events on
+    MySQL."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        found = connection.exec_driver_sql(SQLITE_OTHER_OBJECTS).scalars()
+        return [str(name) for name in found]
+    if dialect == "postgresql":
+        return catalog_postgresql.read_other_objects(connection)
+    return catalog_mysql.read_other_objects(connection)
 
 
 def describe(inspector: Inspector) -> dict[str, Any]:
