@@ -41,6 +41,7 @@ from {{ cookiecutter.package_name }}.migration_tools.messages import (
     explained_errors,
 )
 from {{ cookiecutter.package_name }}.migration_tools.phases import mark_contract_step
+from {{ cookiecutter.package_name }}.migration_tools.safe_forms import write_safe_forms
 from {{ cookiecutter.package_name }}.migration_tools.server_defaults import (
     server_defaults_differ,
 )
@@ -74,6 +75,9 @@ def process_revision_directives(
         drop_indexes_with_their_tables(operations)
     # A revision that only drops waits until the new code is live: a contract step.
     mark_contract_step(migration_context, script)
+    # A change to a table in use, in the form that does not block it (CONCURRENTLY, NOT
+    # VALID, LOCK=NONE); what has none is marked with a comment. docs/migrations.md.
+    write_safe_forms(migration_context, revision, directives)
 
 
 def run_migrations_offline() -> None:
