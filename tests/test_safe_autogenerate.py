@@ -79,6 +79,14 @@ WRITTEN: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
+# `alembic revision --autogenerate -m STEP`, then `alembic upgrade head`, in one process.
+AUTOGENERATE_AND_UPGRADE = """
+import sys
+from alembic.config import main
+
+main(["revision", "--autogenerate", "-m", sys.argv[1]])
+main(["upgrade", "head"])
+"""
 COMMENTS = {REQUIRED: "# Not safe on a table in use", DROP: "# Drop it in a contract step"}
 
 
@@ -181,8 +189,7 @@ def test_autogenerate_writes_the_safe_form(
         for step in STEPS:
             done.add(step)
             write_models(project, done)
-            alembic("revision", "--autogenerate", "-m", step)
-            alembic("upgrade", "head")
+            project.run("python", "-c", AUTOGENERATE_AND_UPGRADE, step, DATABASE_URL=url)
         # Each revision by its message, the first line of its docstring.
         written = {path.read_text().split("\n")[0].strip('"'): path.read_text() for path in versions.glob("*.py")}
         for step, expected in WRITTEN.get(database, {}).items():

@@ -68,6 +68,18 @@ class SafeForm(ops.MigrateOperation):
     def __init__(self, steps: Sequence[tuple[bool, ops.MigrateOperation | str]]) -> None:
         # (whether the step runs outside the revision's transaction, the step)
         self.steps = list(steps)
+        self.original: ops.MigrateOperation | None = None  # the change autogenerate found
+
+    def to_diff_tuple(self) -> Any:
+        """The change, as ``alembic check`` and ``compare_metadata`` report it."""
+        if self.original is None:
+            raise NotImplementedError("a SafeForm made outside write_safe_forms()")
+        return self.original.to_diff_tuple()
+
+    def reverse(self) -> ops.MigrateOperation:
+        if self.original is None:
+            raise NotImplementedError("a SafeForm made outside write_safe_forms()")
+        return self.original.reverse()
 
 
 @renderers.dispatch_for(SafeForm)
@@ -121,7 +133,10 @@ def write_safe_forms(
             form = None
         if form is None and upgrading[0]:
             form = commented(op, dialect)
-        return op if form is None else form
+        if form is None:
+            return op
+        form.original = op
+        return form
 
     rewriter(migration_context, revision, directives)
 
