@@ -53,7 +53,9 @@ AGE_COLUMN = '    age: Mapped[int] = mapped_column(server_default="0")\n'
 def with_cookbook_options(env: str, database: str) -> str:
     """env.py with the cookbook's options in both configure calls."""
     options = '        version_table="schema_migrations",\n'
-    online = options + "        transaction_per_migration=True,\n        include_object=include_object,\n"
+    # env.py already runs each revision in its own transaction on a server: on every engine here.
+    env = env.replace("        transaction_per_migration=not sqlite,\n", "        transaction_per_migration=True,\n")
+    online = options + "        include_object=include_object,\n"
     if database == "postgresql":
         online += "        include_schemas=True,\n"
     env = env.replace("        literal_binds=True,\n", options + "        literal_binds=True,\n")

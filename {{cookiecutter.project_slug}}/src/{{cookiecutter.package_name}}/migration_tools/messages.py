@@ -24,7 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from . import settings
+from . import retries, settings
 from .revision_files import is_revision_file, unreadable_revision
 from .squashed_file import squashed_refusal
 
@@ -97,7 +97,8 @@ def explained_errors() -> Iterator[None]:
             raise CommandError(sqlite_locked(time.monotonic() - started)) from None
         step = revision_step(error)
         if step is not None:  # raised by a revision's own code
-            raise CommandError(failed_migration(step, reason, revision_line(error))) from error
+            message = failed_migration(step, reason, revision_line(error), error)
+            raise CommandError(message) from error
         # The driver's first line says what failed; psycopg's next ones repeat our advice.
         first_line = reason.splitlines()[0] if reason else type(error).__name__
         if isinstance(error, DBAPIError) and error.statement is not None:
@@ -220,13 +221,19 @@ def reads_the_database(error: Exception) -> bool:
     )
 
 
-def failed_migration(step: str, reason: str, line: int | None = None) -> str:
+def failed_migration(
+    step: str, reason: str, line: int | None = None, error: BaseException | None = None
+) -> str:
     """Which revision failed, the database's reason, and what to do when it is a known one."""
     if any(words in reason for words in LOCK_TIMED_OUT):
+        tries = int(getattr(error, retries.TRIES, 1))
+        held_by = str(getattr(error, retries.HELD_BY, ""))
         return (
             f"{step} waited over {settings.migration_table_lock_timeout():g} s for a lock "
-            "another session holds (MIGRATION_TABLE_LOCK_TIMEOUT): retry when the table is "
-            f"quieter, or raise the timeout for this revision ({LIVE_DATABASE_DOC})."
+            "another session holds (MIGRATION_TABLE_LOCK_TIMEOUT)"
+            f"{f', on each of {tries} tries' if tries > 1 else ''}: "
+            f"{f'{held_by} Retry' if held_by else 'retry'} when the table is quieter, or "
+            f"raise the timeout for this revision ({LIVE_DATABASE_DOC})."
         )
     if any(words in reason for words in STATEMENT_TIMED_OUT):
         return (

@@ -1,7 +1,9 @@
 """The migration settings, read from the environment (and from a ``.env`` file, if any).
 
 ``MIGRATION_LOCK_TIMEOUT`` bounds the wait for another deploy; ``MIGRATION_TABLE_LOCK_TIMEOUT``
-and ``MIGRATION_STATEMENT_TIMEOUT`` bound each migration statement (timeouts.py).
+and ``MIGRATION_STATEMENT_TIMEOUT`` bound each migration statement (timeouts.py);
+``MIGRATION_TABLE_LOCK_RETRIES`` and ``MIGRATION_TABLE_LOCK_RETRY_PAUSE`` say how often a
+migration stopped by the table lock timeout runs again (retries.py).
 ``.env.example`` documents each one.
 """
 
@@ -23,6 +25,11 @@ DEFAULT_MIGRATION_TABLE_LOCK_TIMEOUT = 5.0
 """Seconds one migration statement may wait for a lock on a table or row; 0: no limit."""
 DEFAULT_MIGRATION_STATEMENT_TIMEOUT = 300.0
 """Seconds one migration statement may run; 0: no limit."""
+DEFAULT_MIGRATION_TABLE_LOCK_RETRIES = 3
+"""Times a migration stopped by the table lock timeout runs again; 0: never."""
+MAX_RETRIES = 100
+DEFAULT_MIGRATION_TABLE_LOCK_RETRY_PAUSE = 2.0
+"""Seconds before the first retry; each later pause is twice the one before."""
 
 
 class SettingsError(ValueError):
@@ -97,11 +104,39 @@ def migration_statement_timeout() -> float:
     return seconds_or_off("MIGRATION_STATEMENT_TIMEOUT", DEFAULT_MIGRATION_STATEMENT_TIMEOUT)
 
 
+def migration_table_lock_retries() -> int:
+    """Times a migration stopped by the table lock timeout runs again
+    (``MIGRATION_TABLE_LOCK_RETRIES``); 0: never."""
+    raw = setting("MIGRATION_TABLE_LOCK_RETRIES") or str(DEFAULT_MIGRATION_TABLE_LOCK_RETRIES)
+    if not raw.strip().isdigit() or int(raw) > MAX_RETRIES:
+        raise SettingsError(
+            f"MIGRATION_TABLE_LOCK_RETRIES must be a whole number from 0 (no retry) to "
+            f"{MAX_RETRIES}, not {raw!r}."
+        )
+    return int(raw)
+
+
+def migration_table_lock_retry_pause() -> float:
+    """Seconds before the first retry (``MIGRATION_TABLE_LOCK_RETRY_PAUSE``); each later
+    pause is twice the one before."""
+    raw, seconds = seconds_setting(
+        "MIGRATION_TABLE_LOCK_RETRY_PAUSE", DEFAULT_MIGRATION_TABLE_LOCK_RETRY_PAUSE
+    )
+    if not 0 <= seconds <= MAX_TIMEOUT:
+        raise SettingsError(
+            "MIGRATION_TABLE_LOCK_RETRY_PAUSE must be a number of seconds from 0 to "
+            f"{MAX_TIMEOUT:g}, not {raw!r}."
+        )
+    return seconds
+
+
 def check_migration_settings() -> None:
     """Refuse a malformed migration setting before a migration run connects."""
     migration_lock_timeout()
     migration_table_lock_timeout()
     migration_statement_timeout()
+    migration_table_lock_retries()
+    migration_table_lock_retry_pause()
 
 
 def seconds_setting(name: str, default: float) -> tuple[str, float]:

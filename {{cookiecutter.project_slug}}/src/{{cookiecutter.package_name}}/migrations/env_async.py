@@ -11,15 +11,19 @@ migration_tools/commands.py and the README), or an ``AsyncEngine``, or nothing
 (``DATABASE_URL``): the run then gets an event loop of its own, in a worker thread, so it
 works where a loop already runs (``asyncio.run`` cannot start there: alembic issue #1353).
 
-A run commits what it starts: on PostgreSQL and SQLite the whole run is one transaction, so
-a failure leaves the database as it was (MySQL cannot roll back DDL). A connection handed
-in inside a transaction is left for its owner to commit (on MySQL it is committed when
-another deploy migrated since it began).
+A run commits what it starts. On a server each revision is a transaction of its own, so
+the locks a revision takes are released when it commits, and a failed revision leaves the
+database at the revision before it (MySQL cannot roll back DDL: what the failed revision
+did before the failure stays). On SQLite the whole run is one transaction. A connection
+handed in inside a transaction is left for its owner to commit (on MySQL it is committed
+when another deploy migrated since it began).
 
 The commands that migrate (upgrade, downgrade, stamp) take the deploy lock and set a lock
 timeout and a statement timeout (``MIGRATION_TABLE_LOCK_TIMEOUT``,
 ``MIGRATION_STATEMENT_TIMEOUT``), so that a migration queued behind a long transaction fails
-instead of stalling every query behind it; ``--sql`` prints the same timeouts first.
+instead of stalling every query behind it; ``--sql`` prints the same timeouts first. A run
+stopped by the lock timeout runs again a few times, after a growing pause
+(``MIGRATION_TABLE_LOCK_RETRIES``, ``MIGRATION_TABLE_LOCK_RETRY_PAUSE``).
 Commands that only read (current, check, autogenerate) take neither.
 """
 
@@ -49,6 +53,8 @@ from {{ cookiecutter.package_name }}.migration_tools.messages import (
     explained_errors,
 )
 from {{ cookiecutter.package_name }}.migration_tools.phases import mark_contract_step
+from {{ cookiecutter.package_name }}.migration_tools.retries import lock_timeout_retries
+from {{ cookiecutter.package_name }}.migration_tools.safe_forms import write_safe_forms
 from {{ cookiecutter.package_name }}.migration_tools.server_defaults import (
     server_defaults_differ,
 )
@@ -82,6 +88,9 @@ def process_revision_directives(
         drop_indexes_with_their_tables(operations)
     # A revision that only drops waits until the new code is live: a contract step.
     mark_contract_step(migration_context, script)
+    # A change to a table in use, in the form that does not block it (CONCURRENTLY, NOT
+    # VALID, LOCK=NONE); what has none is marked with a comment. docs/migrations.md.
+    write_safe_forms(migration_context, revision, directives)
 
 
 def run_migrations_offline() -> None:
@@ -116,18 +125,21 @@ def do_run_migrations(connection: Connection) -> None:
         render_as_batch=sqlite,
         # SQLite rolls back DDL too, on engines made by db.create_db_engine (see sqlite.py).
         transactional_ddl=True if sqlite else None,
+        # On a server, each revision commits on its own: the locks it took end with it, not
+        # with the last revision, and a failure leaves the database at the revision before.
+        transaction_per_migration=not sqlite,
         # Callers may watch each step as it is applied (the migration tests do).
         on_version_apply=config.attributes.get("on_version_apply", ()),
     )
     # The timeouts are set outside the migrations' transaction: its rollback cannot undo
     # them halfway, and the connection's own values come back after it ended.
     migration_context = context.get_context()
-    with (
-        migration_lock(migration_context),
-        session_timeouts(migration_context),
-        context.begin_transaction(),
-    ):
-        context.run_migrations()
+    with migration_lock(migration_context), session_timeouts(migration_context):
+        # A run stopped by the table lock timeout runs again after a pause, from the
+        # revision it reached (MIGRATION_TABLE_LOCK_RETRIES; migration_tools/retries.py).
+        for attempt in lock_timeout_retries(migration_context):
+            with attempt, context.begin_transaction():
+                context.run_migrations()
 
 
 async def run_async_migrations(engine: AsyncEngine) -> None:
