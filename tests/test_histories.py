@@ -76,7 +76,7 @@ def assert_green(result: subprocess.CompletedProcess[str]) -> None:
 
 
 # What the models check says when it cannot run because the migration runs failed.
-POINTER = "The migrations do not run cleanly: see the test above."
+POINTER = "The migrations do not run cleanly: see test_every_revision_upgrades_and_downgrades_cleanly."
 
 
 def failures(output: str) -> int:

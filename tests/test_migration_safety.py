@@ -361,3 +361,23 @@ def test_an_adopted_history_is_linted_after_the_revision_the_team_names(
     assert status == 1
     assert rules_flagged(output, new) == {"ban-drop-column"}, output
     assert all(old.file not in output for old in history), output
+
+
+@pytest.mark.parametrize("project", ["postgresql"], indirect=True)
+def test_contract_step_drops_a_constraint_the_models_no_longer_declare_without_a_waiver(
+    project: BakedProject,
+) -> None:
+    contract = '\nphase: str = "contract"\n'
+    gone, kept, early = add_history(
+        project,
+        contract + upgrade('op.drop_constraint("ck_users_name_short", "users", type_="check")'),
+        contract + upgrade('op.drop_constraint("pk_users", "users", type_="primary")'),
+        upgrade('op.drop_constraint("ck_users_name_long", "users", type_="check")'),
+    )
+    status, output = lint(project)
+    assert status == 1, output
+    # What the models no longer declare goes in a contract step with no waiver; what they
+    # still declare, or a drop before the deploy, stays a finding.
+    assert rules_flagged(output, gone) == set(), output
+    assert rules_flagged(output, kept) == {"ban-drop-constraint"}, output
+    assert rules_flagged(output, early) == {"ban-drop-constraint"}, output

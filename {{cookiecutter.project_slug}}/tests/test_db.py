@@ -9,7 +9,7 @@ from {{ cookiecutter.package_name }}.models import Base, User
 
 
 def test_user_round_trip(engine: Engine) -> None:
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables[User.__tablename__]])
+    Base.metadata.create_all(engine)
     new_session = create_session_factory(engine)
     with new_session() as session:
         session.add(User(name="Ada Lovelace"))

@@ -10,9 +10,8 @@ from {{ cookiecutter.package_name }}.models import Base, User
 
 
 async def test_user_round_trip_through_an_async_session(async_engine: AsyncEngine) -> None:
-    users = Base.metadata.tables[User.__tablename__]
     async with async_engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all, tables=[users])
+        await connection.run_sync(Base.metadata.create_all)
     new_session = create_session_factory(async_engine)
     async with new_session() as session:
         user = User(name="Ada Lovelace")

@@ -72,7 +72,10 @@ def test_every_revision_upgrades_and_downgrades_cleanly(checked_database: Checke
 def test_models_match_migrations(checked_database: CheckedDatabase, alembic_config: Config) -> None:
     """At head, `alembic check` finds nothing to autogenerate."""
     if checked_database.failure:
-        fail_with("The migrations do not run cleanly: see the test above.")
+        fail_with(
+            "The migrations do not run cleanly: see "
+            "test_every_revision_upgrades_and_downgrades_cleanly."
+        )
     fail_with(
         checks.with_connection(
             create_db_engine(checked_database.url),

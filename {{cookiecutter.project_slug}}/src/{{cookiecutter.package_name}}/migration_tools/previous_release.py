@@ -153,6 +153,12 @@ def previous_release_tables(ref: str | None = None) -> ReleaseTables | None:
 def current_model_tables() -> dict[str, frozenset[str]]:
     """The tables and columns today's models map (``metadata`` in alembic.ini), imported
     here: what the new code uses once it is live."""
+    found = current_metadata()
+    return {name: frozenset(c.name for c in table.columns) for name, table in found.tables.items()}
+
+
+def current_metadata() -> MetaData:
+    """Today's models' MetaData (``metadata`` in alembic.ini), imported here."""
     config = read_config()
     spec = tools_option(config, "metadata", DEFAULT_METADATA) or DEFAULT_METADATA
     module_name, _, path = spec.partition(":")
@@ -161,7 +167,7 @@ def current_model_tables() -> dict[str, frozenset[str]]:
         found = getattr(found, attribute)
     if not isinstance(found, MetaData):
         raise CommandError(f"metadata = {spec} in alembic.ini names a {type(found).__name__}")
-    return {name: frozenset(c.name for c in table.columns) for name, table in found.tables.items()}
+    return found
 
 
 @contextmanager

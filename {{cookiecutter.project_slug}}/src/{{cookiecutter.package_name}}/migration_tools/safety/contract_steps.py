@@ -1,7 +1,7 @@
 """Drops in a contract step need no waiver.
 
 A contract step runs once the new code is live (phases.py): the release running then is
-the new code, so a table or column its models no longer map can go. What the release
+the new code, so a table, a column or a constraint its models no longer map can go. What the release
 before it still reads is the previous-release check's business (previous_release.py),
 which fails a drop that runs before the deploy. A drop before the deploy stays a finding,
 and its advice names the contract step.
@@ -13,14 +13,18 @@ import re
 from functools import cached_property
 
 from ..phases import is_contract_step
-from ..previous_release import current_model_tables
+from ..previous_release import current_metadata, current_model_tables
 from .findings import Finding
 from .render import RevisionScript
 
 # The findings a contract step is spared, when the new code maps nothing of what goes.
-SPARED = {"ban-drop-column", "ban-drop-table"}
+SPARED = {"ban-drop-column", "ban-drop-table", "ban-drop-constraint"}
 NAME = r"[`\"]?([^`\"\s;,()]+)[`\"]?"
 DROP_TABLE = re.compile(rf"DROP TABLE (?:IF EXISTS )?{NAME}", re.IGNORECASE)
+DROP_CONSTRAINT = re.compile(
+    rf"ALTER TABLE (?:ONLY )?{NAME} .*?DROP (?:CONSTRAINT|CHECK|FOREIGN KEY) (?:IF EXISTS )?{NAME}",
+    re.IGNORECASE,
+)
 DROP_COLUMN = re.compile(
     rf"ALTER TABLE (?:ONLY )?{NAME} .*?DROP (?:COLUMN )?(?:IF EXISTS )?{NAME}", re.IGNORECASE
 )
@@ -42,8 +46,20 @@ class ContractSteps:
         """The tables and columns the new code's models map (read once, when needed)."""
         return current_model_tables()
 
+    @cached_property
+    def constraints(self) -> frozenset[str]:
+        """The names of the constraints and indexes the new code's models declare."""
+        tables = current_metadata().tables.values()
+        named = [
+            *(c.name for t in tables for c in t.constraints),
+            *(i.name for t in tables for i in t.indexes),
+        ]
+        return frozenset(str(name) for name in named if name)
+
     def still_mapped(self, found: Finding) -> bool:
         """Whether what ``found`` drops is still used by the new code (or cannot be told)."""
+        if constraint := DROP_CONSTRAINT.search(found.operation):
+            return constraint[1] not in self.mapped or constraint[2] in self.constraints
         if column := DROP_COLUMN.search(found.operation):
             table, name = column[1], column[2]
             return table not in self.mapped or name in self.mapped[table]
