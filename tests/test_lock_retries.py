@@ -222,3 +222,35 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
     assert sql(project, database, invalid) == []
     indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"
     assert sql(project, database, indexes) == [["ix_users_name"], ["pk_users"]]
+
+
+@ON_POSTGRESQL
+def test_a_revision_that_failed_after_its_autocommit_block_runs_again(
+    project: BakedProject, database: str
+) -> None:
+    # A column and a CHECK in one revision: the column is committed by the block that
+    # validates the CHECK, and a row that fails the CHECK stops it there.
+    user = project.path / "src" / project.package / "models" / "user.py"
+    text = user.read_text().replace("from sqlalchemy import String", "from sqlalchemy import CheckConstraint, String")
+    text = text.replace(
+        '    __tablename__ = "users"\n',
+        '    __tablename__ = "users"\n'
+        '    __table_args__ = (CheckConstraint("length(name) > 1", name="name_long"),)\n'
+        "    score: Mapped[int | None]\n",
+    )
+    user.write_text(text)
+    project.run("alembic", "revision", "--autogenerate", "-m", "score and check", DATABASE_URL=database)
+    (revision,) = (project.path / "src" / project.package / "migrations" / "versions").glob("*_score_and_check.py")
+    assert "if_not_exists=True" in revision.read_text(), revision.read_text()
+    sql(project, database, "INSERT INTO users (name) VALUES ('A')")
+
+    failed = failure(alembic(project, "upgrade", "head", DATABASE_URL=database))
+    assert 'check constraint "ck_users_name_long" of relation "users" is violated' in failed, failed
+
+    # The row put right, the same revision runs again to the end.
+    sql(project, database, "UPDATE users SET name = 'Al'")
+    project.run("alembic", "upgrade", "head", DATABASE_URL=database)
+    valid = "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_users_name_long'"
+    assert sql(project, database, valid) == [[True]]
+    lint = project.run("python", "-m", f"{project.package}.migration_tools.safety", revision, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr

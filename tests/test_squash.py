@@ -279,6 +279,19 @@ def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_ven
         before = steps(project, old, "upgrade head")
         assert before["rows"]["kinds"][-1] == {"id": 4, "name": "set"}, before["rows"]
 
+        if database == "sqlite":
+            # A release at the bake's first revision: squashing past it would strand its
+            # databases, so the squash refuses and names the release and its revision.
+            first_commit = run(["git", "rev-list", "--max-parents=0", "HEAD"], **git).stdout.strip()
+            run(["git", "tag", "v0.1", first_commit], **git)
+            stranded = project.run("make", f"VENV={project_venv}", "-s", "squash", f"upto={last.id}", check=False)
+            assert stranded.returncode != 0
+            assert stranded.stderr.startswith(
+                f"Cannot squash up to {last.id}: v0.1 is at revision {FIRST}, which the squash "
+                "would replace"
+            ), stranded.stderr
+            run(["git", "tag", "--delete", "v0.1"], **git)
+
         squashed = project.run("make", f"VENV={project_venv}", "squash", f"upto={last.id}", **tests_server)
         assert f"Squashed {SQUASH_UP_TO} revisions into " in squashed.stdout, squashed.stdout
         assert f"(revision {last.id}); proven to build the same schema and rows" in squashed.stdout
@@ -324,6 +337,8 @@ def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_ven
         # A view, which autogenerate cannot see: the squash stops, and changes nothing.
         view = add_revision(project, chain[-1].id, VIEW, number=REVISIONS + 1, slug="view")
         write_head_file(project, view)
+        run(["git", "add", "--all"], **git)
+        run(["git", "commit", "--quiet", "-m", "a view"], **git)  # released: main has it
         before_files = sorted(versions.glob("*.py"))
         refused = project.run("make", f"VENV={project_venv}", "-s", "squash", f"upto={view.id}", check=False)
         assert refused.returncode != 0
@@ -338,6 +353,8 @@ def test_squash_up_to_revision_40_of_50(database: str, cookies: Any, project_ven
         # lack it, the proof says so, and the files are put back.
         bookings = add_revision(project, chain[-1].id, BOOKINGS, number=REVISIONS + 1, slug="bookings")
         write_head_file(project, bookings)
+        run(["git", "add", "--all"], **git)
+        run(["git", "commit", "--quiet", "-m", "bookings"], **git)  # released: main has it
         before_files = sorted(versions.glob("*.py"))
         refused = project.run(
             "make", f"VENV={project_venv}", "-s", "squash", f"upto={bookings.id}", check=False, **tests_server

@@ -9,7 +9,10 @@ autogenerate has them. For a table already there:
   under the same name; a foreign key or a CHECK constraint is added NOT VALID (a moment's
   lock) and validated in a transaction of its own (reads and writes go on); a UNIQUE
   constraint is built as a unique index CONCURRENTLY, then attached to the table
-  (``ADD CONSTRAINT ... UNIQUE USING INDEX``).
+  (``ADD CONSTRAINT ... UNIQUE USING INDEX``). An ``autocommit_block()`` commits what ran
+  before it, so such a revision is written to be run again after it failed part-way: a
+  constraint an earlier run left is dropped first, and what it creates is skipped when it
+  is there already (``if_not_exists=True``).
 - MySQL and MariaDB: a new index or UNIQUE constraint is asked for with
   ``ALGORITHM=INPLACE, LOCK=NONE``: reads and writes go on, and the server refuses
   rather than lock the table if it cannot.
@@ -24,7 +27,7 @@ The revision file holds plain ``op.`` calls; nothing in it imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from alembic.autogenerate import renderers
@@ -58,6 +61,7 @@ MYSQL_COPIES_TABLE = (
 # The longest SQL string written on one line of a revision.
 SQL_LINE = 70
 INVALID_INDEX = "# Drop what a failed earlier build of this index may have left."
+LEFTOVER_CONSTRAINT = "# Drop what a failed earlier run of this revision may have left."
 
 
 class SafeForm(ops.MigrateOperation):
@@ -139,6 +143,32 @@ def write_safe_forms(
         return form
 
     rewriter(migration_context, revision, directives)
+    for script in directives:
+        for operations in script.upgrade_ops_list:
+            if any(autocommit for form in forms_in(operations.ops) for autocommit, _ in form.steps):
+                rerunnable(operations.ops)
+
+
+def forms_in(operations: Sequence[Any]) -> Iterator[SafeForm]:
+    """The safe forms among ``operations``, inside the per-table groups too."""
+    for op in operations:
+        if isinstance(op, SafeForm):
+            yield op
+        elif isinstance(op, ops.OpContainer):
+            yield from forms_in(op.ops)
+
+
+def rerunnable(operations: Sequence[Any]) -> None:
+    """Make what creates something skip it when it is there already. A revision with an
+    ``autocommit_block()`` commits as it goes, so when it fails part-way, what ran before
+    stays, and running it again must not stop there."""
+    for op in operations:
+        if isinstance(op, SafeForm):
+            rerunnable([step for _, step in op.steps if not isinstance(step, str)])
+        elif isinstance(op, ops.OpContainer):
+            rerunnable(op.ops)
+        elif isinstance(op, ops.AddColumnOp | ops.CreateTableOp | ops.CreateIndexOp):
+            op.if_not_exists = True
 
 
 def on_postgresql(op: ops.MigrateOperation, dialect: Dialect) -> SafeForm | None:
@@ -163,7 +193,12 @@ def on_postgresql(op: ops.MigrateOperation, dialect: Dialect) -> SafeForm | None
             f"{quoted(name, dialect)} UNIQUE USING INDEX {quoted(name, dialect)}"
         )
         return SafeForm(
-            [*drop_invalid_index(name, dialect), (True, index), (False, execute(attach))]
+            [
+                *drop_leftover_constraint(op.table_name, op.schema, name, dialect),
+                *drop_invalid_index(name, dialect),
+                (True, index),
+                (False, execute(attach)),
+            ]
         )
     if isinstance(op, ops.CreateForeignKeyOp | ops.CreateCheckConstraintOp) and op.constraint_name:
         op.kw["postgresql_not_valid"] = True
@@ -173,7 +208,8 @@ def on_postgresql(op: ops.MigrateOperation, dialect: Dialect) -> SafeForm | None
             f"ALTER TABLE {table(source, schema, dialect)} VALIDATE CONSTRAINT "
             f"{quoted(str(op.constraint_name), dialect)}"
         )
-        return SafeForm([(False, op), (True, execute(validate))])
+        leftover = drop_leftover_constraint(source, schema, str(op.constraint_name), dialect)
+        return SafeForm([*leftover, (False, op), (True, execute(validate))])
     return None
 
 
@@ -232,6 +268,25 @@ def commented(op: ops.MigrateOperation, dialect: Dialect) -> SafeForm | None:
     if not comment:
         return None
     return SafeForm([*((False, line) for line in comment), (False, op)])
+
+
+def drop_leftover_constraint(
+    table_name: str, schema: str | None, name: str, dialect: Dialect
+) -> list[tuple[bool, str]]:
+    """Drop a constraint of ``name`` that an earlier run of the revision added before it
+    failed (rows that fail VALIDATE, a lock timeout after an autocommit block committed
+    it): autogenerate writes a new constraint only when the database has none of that
+    name, so whatever is there under it is such a leftover."""
+    return [
+        (False, LEFTOVER_CONSTRAINT),
+        (
+            False,
+            execute(
+                f"ALTER TABLE {table(table_name, schema, dialect)} DROP CONSTRAINT IF EXISTS "
+                f"{quoted(name, dialect)}"
+            ),
+        ),
+    ]
 
 
 def drop_invalid_index(name: str, dialect: Dialect) -> list[tuple[bool, str]]:

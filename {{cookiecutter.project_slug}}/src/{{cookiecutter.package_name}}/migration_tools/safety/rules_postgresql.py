@@ -113,6 +113,8 @@ def kept(
         return  # an index's name is used by no query
     if altered_table(canonical_sql) in parts.created:
         return  # a table of this revision: no one uses it yet
+    if rule == "ban-drop-constraint" and readded(canonical_sql, parts):
+        return  # what a failed earlier run left, dropped to be added again: no guarantee lost
     if rule in ("changing-column-type", "prefer-text-field"):
         column = re.search(r"ALTER COLUMN ([\w$]+) (?:SET DATA )?TYPE", canonical_sql)
         name = column[1] if column else ""
@@ -186,3 +188,19 @@ def project_root() -> Path:
     """The directory of pyproject.toml (and .squawk.toml) above this file."""
     here = Path(__file__).resolve()
     return next((folder for folder in here.parents if (folder / "pyproject.toml").exists()), here)
+
+
+DROP_IF_EXISTS = re.compile(r"^ALTER TABLE (?:ONLY )?(\S+) DROP CONSTRAINT IF EXISTS (\S+)$")
+
+
+def readded(sql: str, parts: Parts) -> bool:
+    """Whether ``sql`` drops a constraint if it exists that the same revision adds again to
+    the same table (autogenerate's safe forms do, so that a failed run can be run again)."""
+    dropped = DROP_IF_EXISTS.match(sql)
+    if dropped is None:
+        return False
+    table, name = dropped[1], dropped[2]
+    adds = re.compile(
+        rf"^ALTER TABLE (?:ONLY )?{re.escape(table)} ADD CONSTRAINT {re.escape(name)} "
+    )
+    return any(adds.match(text) for _, text in parts.statements)

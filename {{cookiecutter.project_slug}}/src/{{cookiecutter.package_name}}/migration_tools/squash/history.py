@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
+from ..config import alembic_ini, tools_option
+from ..head_file import head_file
 from ..phases import ancestors, parents_of
+from ..previous_release import find_release, git
+from ..revision_files import ID_LINE
 
 
 class HistoryRefused(Exception):
@@ -56,3 +61,32 @@ def squashed_revisions(scripts: ScriptDirectory, upto: str) -> Squashed:
         raise HistoryRefused(f"{last.revision} is the first revision: nothing to squash.")
     # walk_revisions goes from the heads down: oldest first is the other way round.
     return Squashed(last, [script for script in reversed(every) if script.revision in gone])
+
+
+def release_squashed_away(
+    config: Config, scripts: ScriptDirectory, squashed: Squashed
+) -> str | None:
+    """Why the squash would strand the release the previous-release check compares with:
+    its head revision would be replaced by the baseline, so its databases could not
+    upgrade. None when it would not, or when there is no release to tell."""
+    root = alembic_ini().parent.resolve()
+    release = find_release(root, None, tools_option(config, "main_branch", "main") or "main")
+    if isinstance(release, str):
+        return None
+
+    def at_release(path: Path) -> str | None:
+        shown = git(
+            root, "show", f"{release.commit}:./{path.resolve().relative_to(root).as_posix()}"
+        )
+        return shown.stdout.decode(errors="replace") if shown.returncode == 0 else None
+
+    named = at_release(head_file(scripts))
+    source = at_release(Path(scripts.versions) / named.strip()) if named else None
+    found = ID_LINE.search(source) if source else None
+    if found is None or found[1] not in squashed.ids[:-1]:
+        return None
+    return (
+        f"Cannot squash up to {squashed.last.revision}: {release.name} is at revision "
+        f"{found[1]}, which the squash would replace, so its databases could not upgrade. "
+        f"Squash up to {found[1]} or an earlier revision, or release this history first."
+    )

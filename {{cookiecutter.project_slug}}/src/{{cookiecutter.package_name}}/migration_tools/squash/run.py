@@ -15,7 +15,7 @@ from ..head_file import head_file, head_file_text
 from ..previous_release import blocking, default_server, migrate
 from ..squashed_file import add_squashed
 from .files import Swap, written_baseline
-from .history import HistoryRefused, squashed_revisions
+from .history import HistoryRefused, release_squashed_away, squashed_revisions
 from .picture import differences
 from .record import read_picture, version_table_of, write_record
 from .render import render_baseline
@@ -38,6 +38,9 @@ def squash(upto: str, server: URL | None = None) -> str:
         squashed = squashed_revisions(scripts, upto)
     except HistoryRefused as error:
         raise SquashRefused(str(error)) from None
+    stranded = release_squashed_away(config, scripts, squashed)
+    if stranded:
+        raise SquashRefused(stranded)
     revision = squashed.last.revision
     server = blocking(server or default_server(config, scripts))
     with (
