@@ -13,15 +13,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import scratch_database
 from helpers import BakedProject, combination_id
-from test_env_contract import alembic, bakery, copy_of, failure  # noqa: F401 (bakery: a fixture)
+from test_env_contract import alembic, bakery, failure  # noqa: F401 (bakery: a fixture)
 from test_migration_checks import FIRST, add_revision
+from test_timeouts import database, project  # noqa: F401 (fixtures: a bake's copy, a database at FIRST)
 
 POSTGRESQL = {"database": "postgresql", "async": False}
 MARIADB = {"database": "mysql", "async": False}
@@ -86,22 +84,6 @@ with engine.connect() as connection:
 engine.dispose()
 print(json.dumps(rows, default=str))
 """
-
-
-@pytest.fixture
-def project(
-    request: pytest.FixtureRequest, bakery: Callable[[dict[str, Any]], BakedProject], tmp_path: Path
-) -> BakedProject:
-    """A copy of the module's bake of the combination, for the test to add revisions to."""
-    return copy_of(bakery(request.param), tmp_path)
-
-
-@pytest.fixture
-def database(project: BakedProject, tmp_path: Path) -> Iterator[str]:
-    """A throw-away database on the project's server, at the first revision."""
-    with scratch_database(project, tmp_path) as url:
-        project.run("alembic", "upgrade", FIRST, DATABASE_URL=url)
-        yield url
 
 
 def sql(project: BakedProject, url: str, *statements: str) -> Any:
