@@ -141,7 +141,10 @@ def test_the_last_retry_names_the_session_holding_the_lock(
             MIGRATION_TABLE_LOCK_TIMEOUT="0.5", MIGRATION_TABLE_LOCK_RETRIES="2",
             MIGRATION_TABLE_LOCK_RETRY_PAUSE="0.1",
         )
-        pid = sql(project, database, "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT * FROM users'")
+        pid = sql(project, database, (
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE query = 'SELECT * FROM users' AND datname = current_database()"
+        ))
     finally:
         holder.communicate(timeout=30)
     assert len(retry_lines(result.stdout)) == 2, result.stdout
@@ -169,7 +172,7 @@ def test_a_slow_revision_does_not_keep_the_lock_of_the_one_before(
         text=True,
     )
     try:
-        waiting = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid()"
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid() AND datname = current_database()"
         deadline = time.monotonic() + 30
         while sql(project, database, waiting) != [[1]]:
             assert time.monotonic() < deadline and upgrade.poll() is None, "the slow revision never ran"
