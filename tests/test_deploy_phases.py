@@ -183,6 +183,14 @@ def test_previous_release_check_and_two_phase_deploy(
         assert status == 1 and output.startswith("users.nickname: v1.0 uses this column"), output
         assert len(output.splitlines()) == 1, output
         edit(versions / age.file, AGE_WIDENING, AGE)
+        # The baked test reads the migration checks' database, at head (db-expand runs every
+        # revision now), and finds the same.
+        tests = project.run(
+            "pytest", "-p", "no:cacheprovider", "-q", "tests/test_previous_release.py",
+            check=False, **tests_server,
+        )
+        assert tests.returncode == 1, tests.stdout[-4000:]
+        assert "users.nickname: v1.0 uses this column" in tests.stdout, tests.stdout[-4000:]
         edit(drop_file, 'phase: str = "expand"', 'phase: str = "contract"')
 
         # The deploy, on a database at v1.0: the age before the new code ships, the rest after.

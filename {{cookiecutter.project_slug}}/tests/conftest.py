@@ -33,6 +33,8 @@ from {{ cookiecutter.package_name }}.migration_tools.settings import (
     setting,
 )
 
+from tests.sample_rows import SAMPLE_ROWS
+
 # Taken before any test imports a model module itself: the modules that the models package
 # leaves out, whose tables autogenerate would not see (tests/test_models.py).
 MODEL_MODULES_LEFT_OUT = unimported_model_modules(models)
@@ -106,3 +108,25 @@ def scripts() -> ScriptDirectory:
     if problem:
         pytest.exit(problem, returncode=1)
     return scripts
+
+
+@pytest.fixture(scope="session")
+def checked_database(
+    test_server: URL, tmp_path_factory: pytest.TempPathFactory, scripts: ScriptDirectory
+) -> Iterator[checks.CheckedDatabase]:
+    """Up to head, down to base, up again (migration_tools/checks/runs.py), once per run.
+    The tests of test_migrations.py and the previous-release check read the database it
+    leaves at head."""
+    with checks.empty_database(test_server, tmp_path_factory.mktemp("checked")) as url:
+        config = read_config()
+        try:
+            checks.with_connection(
+                create_db_engine(url),
+                lambda connection: checks.check_migrations(
+                    connection, config, scripts, SAMPLE_ROWS
+                ),
+            )
+        except checks.MigrationCheckFailed as failure:
+            yield checks.CheckedDatabase(url, str(failure))
+        else:
+            yield checks.CheckedDatabase(url, None)

@@ -7,9 +7,6 @@ docs/migrations.md says what each check protects against.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
 import pytest
 from alembic.config import Config, main
 from alembic.script import ScriptDirectory
@@ -17,10 +14,9 @@ from sqlalchemy import URL
 
 from {{ cookiecutter.package_name }}.db import create_db_engine
 from {{ cookiecutter.package_name }}.migration_tools import checks, safety
-from {{ cookiecutter.package_name }}.migration_tools.config import alembic_ini, read_config
+from {{ cookiecutter.package_name }}.migration_tools.checks import CheckedDatabase
+from {{ cookiecutter.package_name }}.migration_tools.config import alembic_ini
 from {{ cookiecutter.package_name }}.migration_tools.head_file import head_problem
-
-from tests.sample_rows import SAMPLE_ROWS
 
 HEAD_FILE_FIX = "python -m {{ cookiecutter.package_name }}.migration_tools.head_file"
 
@@ -33,34 +29,6 @@ def fail_with(problem: str | None) -> None:
 
 def test_there_is_exactly_one_head(scripts: ScriptDirectory) -> None:
     fail_with(head_problem(scripts, rewrite=HEAD_FILE_FIX))
-
-
-@dataclass
-class CheckedDatabase:
-    """A database the migration runs left at head, and what they found wrong, if anything."""
-
-    url: URL
-    failure: str | None
-
-
-@pytest.fixture(scope="module")
-def checked_database(
-    test_server: URL, tmp_path_factory: pytest.TempPathFactory, scripts: ScriptDirectory
-) -> Iterator[CheckedDatabase]:
-    """Up to head, down to base, up again (migration_tools/checks/runs.py), once per module."""
-    with checks.empty_database(test_server, tmp_path_factory.mktemp("checked")) as url:
-        config = read_config()
-        try:
-            checks.with_connection(
-                create_db_engine(url),
-                lambda connection: checks.check_migrations(
-                    connection, config, scripts, SAMPLE_ROWS
-                ),
-            )
-        except checks.MigrationCheckFailed as failure:
-            yield CheckedDatabase(url, str(failure))
-        else:
-            yield CheckedDatabase(url, None)
 
 
 def test_every_revision_upgrades_and_downgrades_cleanly(checked_database: CheckedDatabase) -> None:

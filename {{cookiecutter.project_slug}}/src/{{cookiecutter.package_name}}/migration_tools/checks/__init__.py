@@ -11,13 +11,14 @@ checks any history, on any engine, without naming a revision or a table.
 
 from ..revision_files import unreadable_revision
 from .databases import OnDatabase, empty_database, unreachable, with_connection
-from .failure import MigrationCheckFailed
+from .failure import CheckedDatabase, MigrationCheckFailed
 from .models import models_differences
 from .offline import offline_problem
 from .rows import SampleRowsByRevision
 from .runs import check_migrations, current_heads
 
 __all__ = [
+    "CheckedDatabase",
     "MigrationCheckFailed",
     "OnDatabase",
     "SampleRowsByRevision",
