@@ -16,8 +16,9 @@ from . import problems
 paths = [Path(arg) for arg in sys.argv[1:]]
 # A revision file Alembic cannot read is named with its line, as alembic and the tests do.
 # With files named (pre-commit's way), only those are read: problems() names a broken one.
-unreadable = None if paths else unreadable_revision(ScriptDirectory.from_config(read_config()))
-found = [unreadable] if unreadable else problems(paths or None)
+scripts = ScriptDirectory.from_config(read_config())  # Alembic reads the files once, kept here
+unreadable = None if paths else unreadable_revision(scripts)
+found = [unreadable] if unreadable else problems(paths or None, scripts)
 if found:
     print("\n".join(found))
     sys.exit(1)
