@@ -41,19 +41,24 @@ START_AFTER = "safety_lint_start_after"
 DATABASES = ("sqlite", "postgresql", "mysql")
 
 
-def problems(paths: Iterable[Path] | None = None) -> list[str]:
+def problems(
+    paths: Iterable[Path] | None = None, scripts: ScriptDirectory | None = None
+) -> list[str]:
     """What is unsafe in the revisions at ``paths`` (all revisions when None), one report
     per finding no waiver accepts, per malformed waiver, per revision that cannot be
-    rendered, and per path that is not a revision the lint checks."""
+    rendered, and per path that is not a revision the lint checks. ``scripts``: the
+    project's revisions when the caller has read them already (Alembic reads every file
+    once per ScriptDirectory)."""
     config = read_config()
+    scripts = scripts or ScriptDirectory.from_config(config)
     database = tools_option(config, "database", "sqlite") or "sqlite"
     if database not in DATABASES:
         raise SystemExit(
             f"alembic.ini, [migration_tools] database = {database}: write one of "
             f"{', '.join(DATABASES)}."
         )
-    scripts, reports = revisions(config, paths)
-    rendered = render(config, scripts, database)
+    lintable, reports = revisions(config, scripts, paths)
+    rendered = render(config, lintable, database)
     findings_of: dict[Path, list[Finding]] = defaultdict(list)
     for found in find_dangers(rendered, database):
         findings_of[found.path].append(found)
@@ -88,11 +93,10 @@ def find_dangers(revisions: Sequence[Revision], database: str) -> Iterator[Findi
 
 
 def revisions(
-    config: Config, paths: Iterable[Path] | None
+    config: Config, scripts: ScriptDirectory, paths: Iterable[Path] | None
 ) -> tuple[list[RevisionScript], list[str]]:
     """The revisions to lint, oldest first (every one when ``paths`` is None, less those up
     to the start setting), and a report for each path that is not a revision."""
-    scripts = ScriptDirectory.from_config(config)
     start = tools_option(config, START_AFTER)
     found: list[RevisionScript] = []
     if paths is not None and not start:
