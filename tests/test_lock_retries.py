@@ -5,7 +5,8 @@ runs again after a pause, one printed line per retry, and succeeds once the othe
 lets go; a lock held for good fails the last retry, naming the session that holds it
 (PostgreSQL). On PostgreSQL: each revision commits on its own, so a slow revision does not
 keep the lock of the one before it; and a concurrent index build that failed, leaving an
-INVALID index behind, is built again by the next ``alembic upgrade head``.
+INVALID index behind, is built again by the next ``alembic upgrade head``; and on a big
+table an index is built concurrently however long it takes, past the statement time limit.
 """
 
 from __future__ import annotations
@@ -207,6 +208,23 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
     assert sql(project, database, invalid) == []
     indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"
     assert sql(project, database, indexes) == [["ix_users_name"], ["pk_users"]]
+
+
+@ON_POSTGRESQL
+def test_an_index_built_on_a_big_table_takes_the_time_it_needs(
+    project: BakedProject, database: str
+) -> None:
+    # A million rows: building the index concurrently takes longer than the statement limit
+    # below, which a revision's steps that block the table must keep.
+    sql(project, database, "INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, 1000000) g")
+    user = project.path / "src" / project.package / "models" / "user.py"
+    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
+    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+
+    project.run("alembic", "upgrade", "head", DATABASE_URL=database, MIGRATION_STATEMENT_TIMEOUT="0.2")
+
+    valid = "SELECT indexrelid::regclass::text, indisvalid FROM pg_index WHERE indrelid = 'users'::regclass"
+    assert sorted(sql(project, database, valid)) == [["ix_users_name", True], ["pk_users", True]]
 
 
 @ON_POSTGRESQL

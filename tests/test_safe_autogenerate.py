@@ -54,7 +54,7 @@ FLAGGED: dict[str, dict[str, set[str]]] = {
 WRITTEN: dict[str, dict[str, list[str]]] = {
     "postgresql": {
         "index an existing column": [
-            "with op.get_context().autocommit_block():",
+            "with op.get_context().autocommit_block(), timeouts(statement=0):",
             'op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_users_name")',
             "postgresql_concurrently=True",
         ],

@@ -9,7 +9,10 @@ autogenerate has them. For a table already there:
   under the same name; a foreign key or a CHECK constraint is added NOT VALID (a moment's
   lock) and validated in a transaction of its own (reads and writes go on); a UNIQUE
   constraint is built as a unique index CONCURRENTLY, then attached to the table
-  (``ADD CONSTRAINT ... UNIQUE USING INDEX``). An ``autocommit_block()`` commits what ran
+  (``ADD CONSTRAINT ... UNIQUE USING INDEX``). What runs outside the transaction blocks
+  neither reads nor writes, so it runs without ``MIGRATION_STATEMENT_TIMEOUT``
+  (``timeouts(statement=0)``): on a big table an index build takes as long as it needs,
+  instead of failing at every run. An ``autocommit_block()`` commits what ran
   before it, so such a revision is written to be run again after it failed part-way: a
   constraint an earlier run left is dropped first, and what it creates is skipped when it
   is there already (``if_not_exists=True``).
@@ -22,7 +25,8 @@ autogenerate has them. For a table already there:
   the safety lint flags it with the safe way (docs/migrations.md, "Migrations on a live
   database").
 
-The revision file holds plain ``op.`` calls; nothing in it imports this module.
+The revision file holds plain ``op.`` calls and ``timeouts()``; nothing in it imports this
+module.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ MYSQL_COPIES_TABLE = (
 # The longest SQL string written on one line of a revision.
 SQL_LINE = 70
 INVALID_INDEX = "# Drop what a failed earlier build of this index may have left."
+# Only what lets reads and writes go on runs outside the revision's transaction (CONCURRENTLY,
+# VALIDATE): the statement time limit, there for statements that block, is lifted for it.
+UNTIMED = "# Reads and writes go on meanwhile: no time limit, however big the table."
+AUTOCOMMIT_BLOCK = "with op.get_context().autocommit_block(), timeouts(statement=0):"
+TIMEOUTS = f"from {__name__.rsplit('.', 1)[0]}.timeouts import timeouts"
 LEFTOVER_CONSTRAINT = "# Drop what a failed earlier run of this revision may have left."
 
 
@@ -92,7 +101,7 @@ def render_safe_form(autogen_context: AutogenContext, form: SafeForm) -> list[st
     in_block = False
     for autocommit, step in form.steps:
         if autocommit != in_block:
-            lines.append("with op.get_context().autocommit_block():" if autocommit else "")
+            lines.extend([UNTIMED, AUTOCOMMIT_BLOCK] if autocommit else [""])
             in_block = autocommit
         if isinstance(step, str):
             lines.append(step)
@@ -101,6 +110,8 @@ def render_safe_form(autogen_context: AutogenContext, form: SafeForm) -> list[st
             lines.extend([rendered] if isinstance(rendered, str) else rendered)
     if in_block:
         lines.append("")  # the end of the block
+    if any(autocommit for autocommit, _ in form.steps):
+        autogen_context.imports.add(TIMEOUTS)
     return lines
 
 
