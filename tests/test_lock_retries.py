@@ -4,7 +4,8 @@ On the real PostgreSQL and MariaDB servers: a migration stopped by the table loc
 runs again after a pause, one printed line per retry, and succeeds once the other session
 lets go; a lock held for good fails the last retry, naming the session that holds it
 (PostgreSQL). On PostgreSQL: each revision commits on its own, so a slow revision does not
-keep the lock of the one before it; and a concurrent index build that failed, leaving an
+keep the lock of the one before it; and a concurrent index build that failed (on a
+duplicate, or its session killed: the failure names the server's reason), leaving an
 INVALID index behind, is built again by the next ``alembic upgrade head``; and on a big
 table an index is built concurrently however long it takes, past the statement time limit.
 """
@@ -202,6 +203,45 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
     user = project.path / "src" / project.package / "models" / "user.py"
     user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
     project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+
+    project.run("alembic", "upgrade", "head", DATABASE_URL=database)
+
+    assert sql(project, database, invalid) == []
+    indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"
+    assert sql(project, database, indexes) == [["ix_users_name"], ["pk_users"]]
+
+
+@ON_POSTGRESQL
+def test_a_killed_index_build_is_built_again(project: BakedProject, database: str) -> None:
+    # Two million rows: the concurrent build is still running when it is killed.
+    sql(project, database, "INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, 2000000) g")
+    user = project.path / "src" / project.package / "models" / "user.py"
+    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
+    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+    upgrade = subprocess.Popen(
+        [project.venv / "bin" / "alembic", "upgrade", "head"],
+        cwd=project.path,
+        env=project.env(DATABASE_URL=database),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    building = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND query LIKE 'CREATE INDEX CONCURRENTLY%'"
+    )
+    deadline = time.monotonic() + 60
+    while not (found := sql(project, database, building)) and time.monotonic() < deadline:
+        assert upgrade.poll() is None, upgrade.communicate()
+    assert found, "the index build never started"
+    sql(project, database, f"SELECT pg_terminate_backend({found[0][0]})")
+    # The one line names the revision and the server's reason, not what failed after it.
+    output = "".join(upgrade.communicate())
+    assert upgrade.returncode != 0, output
+    assert "_index_names.py failed at line" in output, output
+    assert "terminating connection due to administrator command" in output, output
+    invalid = "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
+    assert sql(project, database, invalid) == [["ix_users_name"]]
 
     project.run("alembic", "upgrade", "head", DATABASE_URL=database)
 

@@ -22,7 +22,7 @@ from types import ModuleType
 from alembic import context
 from alembic.util import CommandError
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from . import retries, settings
 from .revision_files import is_revision_file, unreadable_revision
@@ -88,7 +88,8 @@ def explained_errors() -> Iterator[None]:
     if unreadable:
         raise CommandError(unreadable)
     try:
-        yield
+        with first_failure():
+            yield
     except settings.SettingsError as error:
         raise CommandError(str(error)) from None
     except (DBAPIError, OSError) as error:
@@ -132,6 +133,19 @@ def explained_errors() -> Iterator[None]:
             message = f"This downgrade would undo a revision that cannot be undone: {error}"
             raise CommandError(message) from None
         raise CommandError(failed_revision(step, error)) from error
+
+
+@contextmanager
+def first_failure() -> Iterator[None]:
+    """Raise the database's error, not SQLAlchemy's refusal of what came after it: when the
+    connection is lost in an ``autocommit_block()`` (the server restarted, the session was
+    killed), leaving the block fails with a PendingRollbackError that says nothing of why."""
+    try:
+        yield
+    except PendingRollbackError as error:
+        if isinstance(error.__context__, DBAPIError):
+            raise error.__context__ from None
+        raise
 
 
 def show_errors_when_quiet() -> None:
