@@ -1,25 +1,33 @@
-"""Time the baked project's migration checks against pytest-alembic's, on long histories.
+"""Time the baked project's migration checks against pytest-alembic's, on long histories,
+and a fresh ``alembic upgrade head`` before and after a squash.
 
     python benchmarks/run.py                          # N = 100 and 1000, 5 runs each
     python benchmarks/run.py --sizes 5 --runs 1       # a quick smoke run
     python benchmarks/run.py --server postgresql://postgres@127.0.0.1:5432/postgres
+    python benchmarks/run.py --sizes 1000 --squash-only   # only the upgrades
 
-For each N it bakes the template (default answers: SQLite, sync; with --server, a project
-for that server's database), grows the project to N revisions that each create a table,
-with a model for each table so that both tools' "models match the migrations" checks pass,
-and times two pytest runs, in the same virtualenv, on the same database fixture (the
-project's temporary SQLite file, or a throw-away database on the server), and the
-project's migration safety lint on its own:
+For each N it bakes the template twice (default answers: SQLite, sync; with --server, a
+project for that server's database) and grows each project to N revisions, with models
+that match the last one so that the "models match the migrations" checks pass:
+
+* tables: each revision creates a table, mapped by a model of its own;
+* evolving: a few tables created first, then each revision changes one of them (a column
+  added, indexed, widened, dropped), as autogenerate writes it for the engine.
+
+On the tables history it times two pytest runs, in the same virtualenv, on the same
+database fixture (the project's temporary SQLite file, or a throw-away database on the
+server), and the project's migration safety lint on its own:
 
 * the project's whole test suite, as ``make test`` runs it (every test in tests/);
 * pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``;
 * ``python -m <package>.migration_tools.safety``, which the suite also runs as one of its tests
-  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL);
-* ``alembic upgrade head`` on a fresh database, before and after squashing the history up to
-  its tenth revision from the end (``python -m <package>.migration_tools.squash``, run once,
-  untimed, on a copy of the project).
+  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL).
 
-It prints a Markdown table of median times and writes it to <workdir>/results.md.
+On both histories it times ``alembic upgrade head`` on a fresh database, before and after
+squashing the history up to its tenth revision from the end (``python -m
+<package>.migration_tools.squash``, run once, untimed, on a copy of the project).
+
+It prints Markdown tables of median times and writes them to <workdir>/results.md.
 Needs cookiecutter (see tests/requirements.txt) and PyPI, to build the virtualenv.
 """
 
