@@ -1,25 +1,33 @@
-"""Time the baked project's migration checks against pytest-alembic's, on long histories.
+"""Time the baked project's migration checks against pytest-alembic's, on long histories,
+and a fresh ``alembic upgrade head`` before and after a squash.
 
     python benchmarks/run.py                          # N = 100 and 1000, 5 runs each
     python benchmarks/run.py --sizes 5 --runs 1       # a quick smoke run
     python benchmarks/run.py --server postgresql://postgres@127.0.0.1:5432/postgres
+    python benchmarks/run.py --sizes 1000 --squash-only   # only the upgrades
 
-For each N it bakes the template (default answers: SQLite, sync; with --server, a project
-for that server's database), grows the project to N revisions that each create a table,
-with a model for each table so that both tools' "models match the migrations" checks pass,
-and times two pytest runs, in the same virtualenv, on the same database fixture (the
-project's temporary SQLite file, or a throw-away database on the server), and the
-project's migration safety lint on its own:
+For each N it bakes the template twice (default answers: SQLite, sync; with --server, a
+project for that server's database) and grows each project to N revisions, with models
+that match the last one so that the "models match the migrations" checks pass:
+
+* tables: each revision creates a table, mapped by a model of its own;
+* evolving: a few tables created first, then each revision changes one of them (a column
+  added, indexed, widened, dropped), as autogenerate writes it for the engine.
+
+On the tables history it times two pytest runs, in the same virtualenv, on the same
+database fixture (the project's temporary SQLite file, or a throw-away database on the
+server), and the project's migration safety lint on its own:
 
 * the project's whole test suite, as ``make test`` runs it (every test in tests/);
 * pytest-alembic's four built-in checks, imported into ``tests/test_pytest_alembic.py``;
 * ``python -m <package>.migration_tools.safety``, which the suite also runs as one of its tests
-  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL);
-* ``alembic upgrade head`` on a fresh database, before and after squashing the history up to
-  its tenth revision from the end (``python -m <package>.migration_tools.squash``, run once,
-  untimed, on a copy of the project).
+  (squawk on PostgreSQL, the project's own rules on SQLite and MySQL).
 
-It prints a Markdown table of median times and writes it to <workdir>/results.md.
+On both histories it times ``alembic upgrade head`` on a fresh database, before and after
+squashing the history up to its tenth revision from the end (``python -m
+<package>.migration_tools.squash``, run once, untimed, on a copy of the project).
+
+It prints Markdown tables of median times and writes them to <workdir>/results.md.
 Needs cookiecutter (see tests/requirements.txt) and PyPI, to build the virtualenv.
 """
 
@@ -114,6 +122,135 @@ class Table{rev}(Base):
     name: Mapped[str] = mapped_column(String(50))
 """
 
+# The evolving history: a few tables, created first, then changed one revision at a time.
+EVOLVING_TABLES = 50
+# What each table goes through, one revision per step, the tables in turn: its `name` made
+# nullable, then this cycle again and again with new column names (f0a, f0b, f1a...).
+CYCLE = (("add", "a"), ("index", "a"), ("widen", "a"), ("add", "b"), ("widen", "b"), ("drop", "b"))
+
+EVOLVING_REVISION = '''"""{message}
+
+Revision ID: {rev}
+Revises: {down}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+phase: str = "{phase}"
+
+revision: str = "{rev}"
+down_revision: str | Sequence[str] | None = "{down}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+
+CREATE = (
+    """op.create_table(
+        "{table}",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_{table}")),
+    )""",
+    'op.drop_table("{table}")',
+)
+# Each change as autogenerate writes it, (upgrade, downgrade): on a server, then in SQLite's
+# batch mode, which copies the table for all but `add` and `index`.
+SERVER = {
+    "nullable": (
+        'op.alter_column("{table}", "name", existing_type=sa.VARCHAR(length=50), nullable=True)',
+        'op.alter_column("{table}", "name", existing_type=sa.VARCHAR(length=50), nullable=False)',
+    ),
+    "add": (
+        'op.add_column("{table}", sa.Column("{column}", sa.String(length=20), nullable=True))',
+        'op.drop_column("{table}", "{column}")',
+    ),
+    "index": (
+        'op.create_index(op.f("ix_{table}_{column}"), "{table}", ["{column}"], unique=False)',
+        'op.drop_index(op.f("ix_{table}_{column}"), table_name="{table}")',
+    ),
+    "widen": (
+        'op.alter_column("{table}", "{column}", existing_type=sa.VARCHAR(length=20), '
+        "type_=sa.String(length=40), existing_nullable=True)",
+        'op.alter_column("{table}", "{column}", existing_type=sa.String(length=40), '
+        "type_=sa.VARCHAR(length=20), existing_nullable=True)",
+    ),
+    "drop": (
+        'op.drop_column("{table}", "{column}")',
+        'op.add_column("{table}", sa.Column("{column}", sa.VARCHAR(length=40), nullable=True))',
+    ),
+}
+BATCH = 'with op.batch_alter_table("{table}", schema=None) as batch_op:\n        batch_op.'
+SQLITE = {
+    "nullable": (
+        'alter_column("name", existing_type=sa.VARCHAR(length=50), nullable=True)',
+        'alter_column("name", existing_type=sa.VARCHAR(length=50), nullable=False)',
+    ),
+    "add": (
+        'add_column(sa.Column("{column}", sa.String(length=20), nullable=True))',
+        'drop_column("{column}")',
+    ),
+    "index": (
+        'create_index(batch_op.f("ix_{table}_{column}"), ["{column}"], unique=False)',
+        'drop_index(batch_op.f("ix_{table}_{column}"))',
+    ),
+    "widen": (
+        'alter_column("{column}", existing_type=sa.VARCHAR(length=20), '
+        "type_=sa.String(length=40), existing_nullable=True)",
+        'alter_column("{column}", existing_type=sa.String(length=40), '
+        "type_=sa.VARCHAR(length=20), existing_nullable=True)",
+    ),
+    "drop": (
+        'drop_column("{column}")',
+        'add_column(sa.Column("{column}", sa.VARCHAR(length=40), nullable=True))',
+    ),
+}
+# An index on a table in use, in the form that keeps the table in use, as env.py's
+# process_revision_directives writes it (migration_tools/safe_forms.py).
+SAFE_INDEX = {
+    "postgresql": (
+        """with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_{table}_{column}")
+        op.create_index(
+            op.f("ix_{table}_{column}"),
+            "{table}",
+            ["{column}"],
+            unique=False,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )""",
+        """with op.get_context().autocommit_block():
+        op.drop_index(
+            op.f("ix_{table}_{column}"), table_name="{table}", postgresql_concurrently=True
+        )""",
+    ),
+    "mysql": (
+        'op.execute("ALTER TABLE {table} ADD INDEX ix_{table}_{column} ({column}), '
+        'ALGORITHM=INPLACE, LOCK=NONE")',
+        SERVER["index"][1],
+    ),
+}
+
+EVOLVING_MODEL = """
+
+class {cls}(Base):
+    __tablename__ = "{table}"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[{name_type}] = mapped_column(String(50))
+"""
+EVOLVING_COLUMN = "    {column}: Mapped[str | None] = mapped_column(String({length}){index})\n"
+
 PYTEST_ALEMBIC_CHECKS = '''"""pytest-alembic's four built-in checks, on the project's test database.
 
 `alembic_config` comes from conftest.py (the project's alembic.ini); pytest-alembic
@@ -154,24 +291,43 @@ def main() -> None:
     workdir = options.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     database = "sqlite" if options.server is None else database_of(options.server)
-    projects = {size: bake(workdir / f"n{size}", size, database) for size in options.sizes}
+    projects = {
+        (size, history): bake(workdir / f"n{size}{FOLDERS[history]}", size, database, history)
+        for size in options.sizes
+        for history in HISTORIES
+    }
     python = make_virtualenv(
         (options.venv or workdir / "venv").resolve(),
-        [*requirements(projects[options.sizes[0]]), options.pytest_alembic],
+        [*requirements(next(iter(projects.values()))), options.pytest_alembic],
     )
+    tools = {} if options.squash_only else TOOLS
 
-    timings = {(size, tool): Timings() for size in options.sizes for tool in (*TOOLS, *UPGRADES)}
-    for size, project in projects.items():
-        squashed = squashed_copy(python, project, size, options.server)
-        upgrades = {UPGRADES[0]: project, UPGRADES[1]: squashed}
+    timings = {
+        (size, tool): Timings()
+        for size in options.sizes
+        for tool in (*tools, *(upgrade_name(h, u) for h in HISTORIES for u in UPGRADES))
+    }
+    for size in options.sizes:
+        project = projects[size, "tables"]
+        upgrades = {}
+        for history in HISTORIES:
+            grown = projects[size, history]
+            upgrades[upgrade_name(history, UPGRADES[0])] = grown
+            squashed = squashed_copy(python, grown, size, options.server)
+            upgrades[upgrade_name(history, UPGRADES[1])] = squashed
         # One untimed run compiles the revision files to bytecode, as on any second run.
-        timed(python, project, TOOLS["project suite"], options.server)
+        if tools:
+            timed(python, project, TOOLS["project suite"], options.server)
+        if size == options.sizes[-1]:
+            # The project's suite passes on the longest evolving history: it is sound (each
+            # downgrade undoes its upgrade, the models match it, the safety lint passes).
+            timed(python, projects[size, "evolving"], TOOLS["project suite"], options.server)
         for folder in upgrades.values():
             with fresh_database(python, folder, options.server) as url:
                 timed(python, folder, UPGRADE, options.server, DATABASE_URL=url)
         # Alternate the tools, so that a busy moment on the machine slows them alike.
         for _ in range(options.runs):
-            for tool, arguments in TOOLS.items():
+            for tool, arguments in tools.items():
                 wall, cpu = timed(python, project, arguments, options.server)
                 record(timings[size, tool], size, tool, wall, cpu)
             for tool, folder in upgrades.items():
@@ -180,16 +336,21 @@ def main() -> None:
                 record(timings[size, tool], size, tool, wall, cpu)
 
     where = "SQLite, temporary file" if options.server is None else f"{database} server"
-    table = report(options.sizes, timings, options.runs, python, where)
+    table = report(options.sizes, timings, options.runs, python, where, bool(tools))
     (workdir / "results.md").write_text(table)
     print()
     print(table, end="")
 
 
+def upgrade_name(history: str, upgrade: str) -> str:
+    """The name of an upgrade column of a history, as printed and timed."""
+    return f"{upgrade} ({history})"
+
+
 def record(timings: Timings, size: int, tool: str, wall: float, cpu: float) -> None:
     timings.wall.append(wall)
     timings.cpu.append(cpu)
-    print(f"N={size:<5} {tool:<22} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
+    print(f"N={size:<5} {tool:<33} {wall:7.2f} s  (CPU {cpu:.2f} s)", flush=True)
 
 
 def squashed_copy(python: Path, project: Path, size: int, server: str | None) -> Path:
@@ -262,6 +423,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--server", help="a PostgreSQL or MySQL server URL to test on, instead of SQLite"
     )
+    parser.add_argument(
+        "--squash-only",
+        action="store_true",
+        help="time only `alembic upgrade head` before and after a squash",
+    )
     options = parser.parse_args()
     options.sizes = sorted(set(options.sizes))
     if options.server is not None and database_of(options.server) not in ("postgresql", "mysql"):
@@ -271,8 +437,9 @@ def parse_arguments() -> argparse.Namespace:
     return options
 
 
-def bake(where: Path, size: int, database: str = "sqlite") -> Path:
-    """A freshly baked project for ``database``, grown to ``size`` revisions."""
+def bake(where: Path, size: int, database: str = "sqlite", history: str = "tables") -> Path:
+    """A freshly baked project for ``database``, grown to ``size`` revisions of ``history``
+    (a key of HISTORIES)."""
     shutil.rmtree(where, ignore_errors=True)
     answers = {"database": database}
     project = Path(
@@ -280,22 +447,113 @@ def bake(where: Path, size: int, database: str = "sqlite") -> Path:
     )
     package = next((project / "src").iterdir())
     versions = package / "migrations" / "versions"
-    models = ["from sqlalchemy import String", "from sqlalchemy.orm import Mapped, mapped_column"]
-    models.append(f"\nfrom {package.name}.models.base import Base\n")
-    down = FIRST_REVISION
-    for number in range(2, size + 1):
-        # Hex ids like Alembic's own; file names ordered by date, as its file_template does.
-        rev, minutes = f"b{number:011x}", f"{number // 60:04d}_{number % 60:02d}"
-        name = f"2026_01_02_{minutes}-{rev}_create_table_{rev}.py"
-        (versions / name).write_text(REVISION.format(rev=rev, down=down))
-        models.append(MODEL.format(rev=rev))
-        down = rev
+    # Hex ids like Alembic's own, after the shipped revision.
+    ids = [f"b{number:011x}" for number in range(2, size + 1)]
+    revisions, models = HISTORIES[history](ids, [FIRST_REVISION, *ids[:-1]], database)
+    for number, (slug, text) in enumerate(revisions, start=2):
+        # File names ordered by date, as Alembic's file_template writes them.
+        name = f"2026_01_02_{number // 60:04d}_{number % 60:02d}-{ids[number - 2]}_{slug}.py"
+        (versions / name).write_text(text)
     (package / "migrations" / "head.txt").write_text(f"{name}\n")
-    (package / "models" / "benchmark_tables.py").write_text("\n".join(models))
+    imports = ["from sqlalchemy import String", "from sqlalchemy.orm import Mapped, mapped_column"]
+    imports.append(f"\nfrom {package.name}.models.base import Base\n")
+    (package / "models" / "benchmark_tables.py").write_text("\n".join([*imports, *models]))
     with (package / "models" / "__init__.py").open("a") as init:
         init.write(f"from {package.name}.models import benchmark_tables  # noqa: E402\n")
     (project / "tests" / "test_pytest_alembic.py").write_text(PYTEST_ALEMBIC_CHECKS)
     return project
+
+
+def grow_tables(
+    ids: list[str], downs: list[str], database: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Revisions ``ids`` (each following its ``downs``) that each create a table, and a
+    model for each table: (file name's end, text) of each revision, and the models."""
+    revisions = [
+        (f"create_table_{rev}", REVISION.format(rev=rev, down=down))
+        for rev, down in zip(ids, downs, strict=True)
+    ]
+    return revisions, [MODEL.format(rev=rev) for rev in ids]
+
+
+@dataclass
+class EvolvingTable:
+    """A table of the evolving history, as the revisions so far leave it."""
+
+    name: str
+    changes: int = 0
+    columns: dict[str, tuple[int, bool]] = field(default_factory=dict)  # length, indexed
+
+    def change(self) -> tuple[str, str]:
+        """The next change to the table (the kind, the column), recorded."""
+        self.changes += 1
+        if self.changes == 1:
+            return "nullable", "name"
+        cycle, step = divmod(self.changes - 2, len(CYCLE))
+        kind, suffix = CYCLE[step]
+        column = f"f{cycle}{suffix}"
+        length, indexed = self.columns.get(column, (20, False))
+        if kind == "drop":
+            del self.columns[column]
+        else:
+            self.columns[column] = (40 if kind == "widen" else length, indexed or kind == "index")
+        return kind, column
+
+    def model(self) -> str:
+        """The model of the table as it is now."""
+        text = EVOLVING_MODEL.format(
+            cls="".join(part.title() for part in self.name.split("_")),
+            table=self.name,
+            name_type="str | None" if self.changes else "str",
+        )
+        for column, (length, indexed) in self.columns.items():
+            index = ", index=True" if indexed else ""
+            text += EVOLVING_COLUMN.format(column=column, length=length, index=index)
+        return text
+
+
+def grow_evolving(
+    ids: list[str], downs: list[str], database: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Revisions ``ids`` that evolve a fixed set of tables, as real histories mostly do:
+    the first create one table per 20 revisions (1 to EVOLVING_TABLES), and each of the
+    others changes one table, the tables in turn (EvolvingTable.change), written as
+    autogenerate writes the change for ``database``; and a model for each table, as the
+    last revision leaves it. As grow_tables returns them."""
+    tables = [
+        EvolvingTable(f"item_{number:02d}")
+        for number in range(1, min(EVOLVING_TABLES, max(1, (len(ids) + 1) // 20)) + 1)
+    ]
+    revisions = []
+    for number, (rev, down) in enumerate(zip(ids, downs, strict=True)):
+        if number < len(tables):
+            table, kind, column = tables[number], "create", ""
+            upgrade, downgrade = CREATE
+        else:
+            table = tables[number % len(tables)]
+            kind, column = table.change()
+            if database == "sqlite":
+                upgrade, downgrade = (BATCH + operation for operation in SQLITE[kind])
+            elif kind == "index":
+                upgrade, downgrade = SAFE_INDEX[database]
+            else:
+                upgrade, downgrade = SERVER[kind]
+        slug = f"{kind}_{table.name}" + (f"_{column}" if column else "")
+        text = EVOLVING_REVISION.format(
+            message=slug.replace("_", " "),
+            rev=rev,
+            down=down,
+            phase="contract" if kind == "drop" else "expand",
+            upgrade=upgrade.format(table=table.name, column=column),
+            downgrade=downgrade.format(table=table.name, column=column),
+        )
+        revisions.append((slug, text))
+    return revisions, [table.model() for table in tables]
+
+
+# The histories a project is grown with, and the end of its folder's name (n<N><end>).
+HISTORIES = {"tables": grow_tables, "evolving": grow_evolving}
+FOLDERS = {"tables": "", "evolving": "-evolving"}
 
 
 def database_of(url: str) -> str:
@@ -395,36 +653,52 @@ def report(
     runs: int,
     python: Path,
     where: str,
+    tools: bool = True,
 ) -> str:
-    """The results as a Markdown table: medians, the speed-up, and the growth with N."""
+    """The results as Markdown tables, medians: the tools on the table-per-revision
+    history, with the speed-up and the growth with N (unless ``tools`` is False); then
+    `alembic upgrade head` before and after a squash, on each history."""
     ours, theirs, lint = TOOLS
+    lines = []
+    if tools:
+        lines += [
+            f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time "
+            f"| {lint}, s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for size in sizes:
+            mine, other = timings[size, ours], timings[size, theirs]
+            lines.append(
+                f"| {size} | {seconds(mine)} | {seconds(other)} "
+                f"| {median(other.wall) / median(mine.wall):.1f}x "
+                f"| {median(other.cpu) / median(mine.cpu):.1f}x "
+                f"| {seconds(timings[size, lint])} |"
+            )
+        if len(sizes) > 1:
+            small, large = sizes[0], sizes[-1]
+            growth = {
+                tool: median(timings[large, tool].wall) / median(timings[small, tool].wall)
+                for tool in TOOLS
+            }
+            lines.append(
+                f"| time({large}) / time({small}) | {growth[ours]:.1f} | {growth[theirs]:.1f} "
+                f"| | | {growth[lint]:.1f} |"
+            )
+        lines.append("")
     full, squashed = UPGRADES
-    lines = [
-        f"| Revisions | {ours}, s | {theirs}, s | speed-up | speed-up in CPU time "
-        f"| {full}, s | {squashed}, s | squash speed-up | {lint}, s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    lines += [
+        f"| Revisions | history | {full}, s | {squashed}, s | squash speed-up | in CPU time |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for size in sizes:
-        mine, other = timings[size, ours], timings[size, theirs]
-        before, after = timings[size, full], timings[size, squashed]
-        lines.append(
-            f"| {size} | {seconds(mine)} | {seconds(other)} "
-            f"| {median(other.wall) / median(mine.wall):.1f}x "
-            f"| {median(other.cpu) / median(mine.cpu):.1f}x "
-            f"| {seconds(before)} | {seconds(after)} "
-            f"| {median(before.wall) / median(after.wall):.1f}x "
-            f"| {seconds(timings[size, lint])} |"
-        )
-    if len(sizes) > 1:
-        small, large = sizes[0], sizes[-1]
-        growth = {
-            tool: median(timings[large, tool].wall) / median(timings[small, tool].wall)
-            for tool in (*TOOLS, *UPGRADES)
-        }
-        lines.append(
-            f"| time({large}) / time({small}) | {growth[ours]:.1f} | {growth[theirs]:.1f} | | "
-            f"| {growth[full]:.1f} | {growth[squashed]:.1f} | | {growth[lint]:.1f} |"
-        )
+        for history in HISTORIES:
+            before = timings[size, upgrade_name(history, full)]
+            after = timings[size, upgrade_name(history, squashed)]
+            lines.append(
+                f"| {size} | {history} | {seconds(before)} | {seconds(after)} "
+                f"| {median(before.wall) / median(after.wall):.1f}x "
+                f"| {median(before.cpu) / median(after.cpu):.1f}x |"
+            )
     versions = subprocess.run(
         [str(python), "-c", VERSIONS], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -432,8 +706,10 @@ def report(
         "",
         f"Medians of {runs} run(s): wall-clock seconds, CPU seconds in brackets "
         f"({'the client and the server' if 'server' in where else 'the client'}). "
-        f"{where}; {versions}. Squashed: up to the tenth revision from the end "
-        f"(python -m <package>.migration_tools.squash <revision>).",
+        f"{where}; {versions}. Histories: tables, each revision creates a table; evolving, "
+        "a few tables created first, then changed one revision at a time. Squashed: up to "
+        "the tenth revision from the end (python -m <package>.migration_tools.squash "
+        "<revision>).",
     ]
     return "\n".join(lines) + "\n"
 

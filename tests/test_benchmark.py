@@ -1,8 +1,9 @@
 """The benchmark (benchmarks/run.py) works end to end, at a size small enough for every run.
 
-No timing is asserted: this only proves that it bakes, grows the history, installs, runs
-both tools' checks and the project's safety lint (squawk on PostgreSQL) to a pass (it
-stops on the first failure) and prints its table, on SQLite and on a PostgreSQL server.
+No timing is asserted: this only proves that it bakes, grows both histories, installs, runs
+both tools' checks and the project's safety lint (squawk on PostgreSQL) to a pass, squashes
+each history and migrates a fresh database before and after (it stops on the first
+failure), and prints its tables, on SQLite and on a PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def test_benchmark_smoke_run_prints_the_table(database: str, tmp_path: Path) -> 
     assert ("SQLite, temporary file" if server is None else "postgresql server") in table
     # The PostgreSQL project's lint runs squawk: the virtualenv has the pinned squawk-cli.
     assert ("squawk-cli" in table) == (server is not None)
-    # The grown project really has the history the table claims.
-    versions = next((tmp_path / "n6").glob("*/src/*/migrations/versions"))
-    assert len(list(versions.glob("2026_*.py"))) == 6
+    # The upgrade before and after a squash, on each history.
+    for history in ("tables", "evolving"):
+        assert f"| 6 | {history} |" in table
+        assert any(line.startswith("N=6 ") and f"squashed ({history})" in line for line in printed)
+    # The grown projects really have the histories the table claims.
+    for folder in ("n6", "n6-evolving"):
+        versions = next((tmp_path / folder).glob("*/src/*/migrations/versions"))
+        assert len(list(versions.glob("2026_*.py"))) == 6
+    evolving = next((tmp_path / "n6-evolving").glob("*/src/*/migrations/versions"))
+    assert len(list(evolving.glob("*_add_item_01_f0a.py"))) == 1
