@@ -8,6 +8,7 @@ keep the lock of the one before it; and a concurrent index build that failed (on
 duplicate, or its session killed: the failure names the server's reason), leaving an
 INVALID index behind, is built again by the next ``alembic upgrade head``; and on a big
 table an index is built concurrently however long it takes, past the statement time limit.
+On MariaDB, a revision that fails after a schema change names the change, which stays.
 """
 
 from __future__ import annotations
@@ -27,11 +28,23 @@ POSTGRESQL = {"database": "postgresql", "async": False}
 MARIADB = {"database": "mysql", "async": False}
 SERVERS = pytest.mark.parametrize("project", [POSTGRESQL, MARIADB], ids=combination_id, indirect=True)
 ON_POSTGRESQL = pytest.mark.parametrize("project", [POSTGRESQL], ids=combination_id, indirect=True)
+ON_MARIADB = pytest.mark.parametrize("project", [MARIADB], ids=combination_id, indirect=True)
 
 ADD_EMAIL = """
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("email", sa.String(120)))
+
+
+def downgrade() -> None:
+    op.drop_column("users", "email")
+"""
+# Two schema changes; the second fails (users has a name already).
+EMAIL_THEN_NAME = """
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("email", sa.String(120)))
+    op.add_column("users", sa.Column("name", sa.String(10)))
 
 
 def downgrade() -> None:
@@ -297,3 +310,18 @@ def test_a_revision_that_failed_after_its_autocommit_block_runs_again(
     assert sql(project, database, valid) == [[True]]
     lint = project.run("python", "-m", f"{project.package}.migration_tools.safety", revision, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@ON_MARIADB
+def test_a_revision_that_failed_part_way_names_what_stays(project: BakedProject, database: str) -> None:
+    revision = add_revision(project, FIRST, EMAIL_THEN_NAME, number=1, slug="email_then_name")
+
+    message = failure(alembic(project, "upgrade", "head", DATABASE_URL=database))
+
+    assert message.startswith(f"FAILED: upgrade() of {revision.file} failed at line 18: "), message
+    assert "Duplicate column name 'name'" in message, message
+    assert (
+        "MySQL cannot roll back a schema change: what this revision ran before the failure "
+        "stays (ALTER TABLE users ADD COLUMN email VARCHAR(120)). Undo it, or take it out of "
+        "the revision, before running it again." in message
+    ), message

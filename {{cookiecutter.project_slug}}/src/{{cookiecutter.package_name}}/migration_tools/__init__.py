@@ -5,7 +5,8 @@ Alembic runs ``migrations/env.py``; env.py and the tests call on what is here:
 * ``config``: Alembic's configuration, read from ``alembic.ini`` (the one source of it);
 * ``commands``: ``upgrade()`` and ``downgrade()`` for application code;
 * ``lock`` and ``timeouts``: one deploy at a time, and no migration stalling a busy table;
-* ``messages``: the usual mistakes told in one line;
+* ``messages`` (with ``partial_runs``): the usual mistakes told in one line, and on MySQL
+  what a failed revision ran before it failed;
 * ``head_file``: ``migrations/head.txt``, which makes parallel revisions a git conflict;
 * ``autogenerate`` and ``naming``: what autogenerate writes, and how constraints are named;
 * ``phases``: the two phases of a deploy (``make db-expand``, then ``make db-contract``);

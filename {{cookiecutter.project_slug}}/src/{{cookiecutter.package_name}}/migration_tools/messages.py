@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from . import retries, settings
+from .partial_runs import schema_changes_that_ran
 from .revision_files import is_revision_file, unreadable_revision
 from .squashed_file import squashed_refusal
 
@@ -88,7 +89,7 @@ def explained_errors() -> Iterator[None]:
     if unreadable:
         raise CommandError(unreadable)
     try:
-        with first_failure():
+        with schema_changes_that_ran() as schema_changes, first_failure():
             yield
     except settings.SettingsError as error:
         raise CommandError(str(error)) from None
@@ -99,6 +100,12 @@ def explained_errors() -> Iterator[None]:
         step = revision_step(error)
         if step is not None:  # raised by a revision's own code
             message = failed_migration(step, reason, revision_line(error), error)
+            if schema_changes.ran:
+                message = message.rstrip(".") + (
+                    ". MySQL cannot roll back a schema change: what this revision ran before "
+                    f"the failure stays ({'; '.join(schema_changes.ran)}). Undo it, or take "
+                    "it out of the revision, before running it again."
+                )
             raise CommandError(message) from error
         # The driver's first line says what failed; psycopg's next ones repeat our advice.
         first_line = reason.splitlines()[0] if reason else type(error).__name__
