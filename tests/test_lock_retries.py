@@ -78,6 +78,28 @@ with engine.connect() as connection:
     connection.rollback()
 engine.dispose()
 """
+# Kills the session of the first concurrent index build on the database, as soon as it
+# starts; prints "killed" (or "no build" after a minute).
+KILLER = f"""
+import sys, time
+from sqlalchemy import create_engine, make_url, text
+
+url = make_url(sys.argv[1])
+engine = create_engine(
+    url.set(drivername={DRIVERS}[url.drivername]), isolation_level="AUTOCOMMIT"
+)
+kill_build = text(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND backend_type = 'client backend' "
+    "AND query LIKE 'CREATE INDEX CONCURRENTLY%'"
+)
+deadline = time.monotonic() + 60
+with engine.connect() as connection:
+    while not (killed := connection.execute(kill_build).all()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+engine.dispose()
+print("killed" if killed else "no build", flush=True)
+"""
 # Runs each statement given, in autocommit mode; prints the rows of the last one, as JSON.
 # A statement that fails is printed as {"error": ...} and the next ones still run.
 SQL = f"""
@@ -226,33 +248,24 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
 
 @ON_POSTGRESQL
 def test_a_killed_index_build_is_built_again(project: BakedProject, database: str) -> None:
-    # Two million rows: the concurrent build is still running when it is killed.
+    # Two million rows: the concurrent build runs long enough to be killed.
     sql(project, database, "INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, 2000000) g")
     user = project.path / "src" / project.package / "models" / "user.py"
     user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
     project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
-    upgrade = subprocess.Popen(
-        [project.venv / "bin" / "alembic", "upgrade", "head"],
-        cwd=project.path,
-        env=project.env(DATABASE_URL=database),
+    killer = subprocess.Popen(
+        [project.venv / "bin" / "python", "-c", KILLER, database],
+        env=project.env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
     )
-    building = (
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND backend_type = 'client backend' AND query LIKE 'CREATE INDEX CONCURRENTLY%'"
-    )
-    deadline = time.monotonic() + 60
-    while not (found := sql(project, database, building)) and time.monotonic() < deadline:
-        assert upgrade.poll() is None, upgrade.communicate()
-    assert found, "the index build never started"
-    sql(project, database, f"SELECT pg_terminate_backend({found[0][0]})")
+
+    message = failure(alembic(project, "upgrade", "head", DATABASE_URL=database))
+
+    assert killer.communicate()[0] == "killed\n"
     # The one line names the revision and the server's reason, not what failed after it.
-    output = "".join(upgrade.communicate())
-    assert upgrade.returncode != 0, output
-    assert "_index_names.py failed at line" in output, output
-    assert "terminating connection due to administrator command" in output, output
+    assert "_index_names.py failed at line" in message, message
+    assert "terminating connection due to administrator command" in message, message
     invalid = "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
     assert sql(project, database, invalid) == [["ix_users_name"]]
 
