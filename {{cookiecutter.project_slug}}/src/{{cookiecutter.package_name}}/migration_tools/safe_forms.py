@@ -83,6 +83,11 @@ class SafeForm(ops.MigrateOperation):
         self.steps = list(steps)
         self.original: ops.MigrateOperation | None = None  # the change autogenerate found
 
+    @property
+    def autocommits(self) -> bool:
+        """Whether a step runs outside the revision's transaction."""
+        return any(autocommit for autocommit, _ in self.steps)
+
     def to_diff_tuple(self) -> Any:
         """The change, as ``alembic check`` and ``compare_metadata`` report it."""
         if self.original is None:
@@ -102,6 +107,8 @@ def render_safe_form(autogen_context: AutogenContext, form: SafeForm) -> list[st
     for autocommit, step in form.steps:
         if autocommit != in_block:
             lines.extend([UNTIMED, AUTOCOMMIT_BLOCK] if autocommit else [""])
+            if autocommit:
+                autogen_context.imports.add(TIMEOUTS)
             in_block = autocommit
         if isinstance(step, str):
             lines.append(step)
@@ -110,8 +117,6 @@ def render_safe_form(autogen_context: AutogenContext, form: SafeForm) -> list[st
             lines.extend([rendered] if isinstance(rendered, str) else rendered)
     if in_block:
         lines.append("")  # the end of the block
-    if any(autocommit for autocommit, _ in form.steps):
-        autogen_context.imports.add(TIMEOUTS)
     return lines
 
 
@@ -156,7 +161,7 @@ def write_safe_forms(
     rewriter(migration_context, revision, directives)
     for script in directives:
         for operations in script.upgrade_ops_list:
-            if any(autocommit for form in forms_in(operations.ops) for autocommit, _ in form.steps):
+            if any(form.autocommits for form in forms_in(operations.ops)):
                 rerunnable(operations.ops)
 
 
