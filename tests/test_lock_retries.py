@@ -139,6 +139,13 @@ def hold_users(project: BakedProject, url: str, seconds: float) -> subprocess.Po
     return holder
 
 
+def autogenerate_an_index_of_names(project: BakedProject, database: str) -> None:
+    """The models index users.name; autogenerate writes the index's safe form."""
+    user = project.path / "src" / project.package / "models" / "user.py"
+    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
+    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+
+
 def retry_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if " for a lock; retry " in line]
 
@@ -234,10 +241,7 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
     assert "could not create unique index" in failed["error"], failed
     invalid = "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
     assert sql(project, database, invalid) == [["ix_users_name"]]
-    # The models index the column: autogenerate writes the index's safe form.
-    user = project.path / "src" / project.package / "models" / "user.py"
-    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
-    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+    autogenerate_an_index_of_names(project, database)
 
     project.run("alembic", "upgrade", "head", DATABASE_URL=database)
 
@@ -250,9 +254,7 @@ def test_an_index_build_that_failed_is_built_again(project: BakedProject, databa
 def test_a_killed_index_build_is_built_again(project: BakedProject, database: str) -> None:
     # Two million rows: the concurrent build runs long enough to be killed.
     sql(project, database, "INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, 2000000) g")
-    user = project.path / "src" / project.package / "models" / "user.py"
-    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
-    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+    autogenerate_an_index_of_names(project, database)
     killer = subprocess.Popen(
         [project.venv / "bin" / "python", "-c", KILLER, database],
         env=project.env(),
@@ -283,9 +285,7 @@ def test_an_index_built_on_a_big_table_takes_the_time_it_needs(
     # A million rows: building the index concurrently takes longer than the statement limit
     # below, which a revision's steps that block the table must keep.
     sql(project, database, "INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, 1000000) g")
-    user = project.path / "src" / project.package / "models" / "user.py"
-    user.write_text(user.read_text().replace("String(50))", "String(50), index=True)"))
-    project.run("alembic", "revision", "--autogenerate", "-m", "index names", DATABASE_URL=database)
+    autogenerate_an_index_of_names(project, database)
 
     project.run("alembic", "upgrade", "head", DATABASE_URL=database, MIGRATION_STATEMENT_TIMEOUT="0.2")
 
